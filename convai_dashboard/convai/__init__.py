@@ -1,0 +1,35 @@
+"""The one place that talks to Convai: HTTP, the API contract, retries, and typed answers."""
+
+from convai_dashboard.convai.client import ConvaiClient
+from convai_dashboard.convai.errors import (
+    CharacterNotAccessible,
+    ConvaiError,
+    ConvaiTimeout,
+    ConvaiUnavailable,
+    InvalidApiKey,
+    RateLimited,
+    RequestRejected,
+    UnexpectedResponse,
+)
+from convai_dashboard.convai.records import (
+    CharacterInfo,
+    Interaction,
+    SessionSummary,
+    Turn,
+)
+
+__all__ = [
+    "CharacterInfo",
+    "CharacterNotAccessible",
+    "ConvaiClient",
+    "ConvaiError",
+    "ConvaiTimeout",
+    "ConvaiUnavailable",
+    "Interaction",
+    "InvalidApiKey",
+    "RateLimited",
+    "RequestRejected",
+    "SessionSummary",
+    "Turn",
+    "UnexpectedResponse",
+]
