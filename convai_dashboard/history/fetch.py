@@ -1,0 +1,222 @@
+"""Asking Convai and storing its answers: the only code that calls the Convai client.
+
+Writes are upserts keyed on the stable identities of models.py, so a repeated or interrupted
+fetch never duplicates a row and never deletes one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from convai_dashboard.accounts import crypto
+from convai_dashboard.accounts.models import ApiKey, Character
+from convai_dashboard.convai import (
+    ConvaiClient,
+    ConvaiError,
+    ConvaiUnavailable,
+    InvalidApiKey,
+    RateLimited,
+    RequestRejected,
+    UnexpectedResponse,
+)
+from convai_dashboard.convai.records import Interaction as InteractionRecord
+from convai_dashboard.history.models import ChatSession, Interaction, Line
+
+
+class NoUsableKey(ConvaiError):
+    advice = "Add the character again under one of your API keys."
+
+
+def client_for_secret(secret: str) -> ConvaiClient:
+    return ConvaiClient(
+        secret,
+        base_url=settings.CONVAI_API_URL,
+        connect_timeout=settings.CONVAI_CONNECT_TIMEOUT,
+        read_timeout=settings.CONVAI_READ_TIMEOUT,
+        retries=settings.CONVAI_RETRIES,
+        backoff_factor=settings.CONVAI_BACKOFF_FACTOR,
+        max_retry_after=settings.CONVAI_MAX_RETRY_AFTER,
+    )
+
+
+def client_for_key(api_key: ApiKey | None) -> ConvaiClient:
+    if api_key is None:
+        raise NoUsableKey("This character has no API key any more (it was deleted).")
+    try:
+        return client_for_secret(api_key.secret())
+    except crypto.UndecryptableKey as error:
+        raise NoUsableKey(str(error)) from None
+
+
+# --- keys and characters --------------------------------------------------------------------
+
+
+def check_key(secret: str) -> str:
+    """Checks a key against Convai before it is saved. Raises InvalidApiKey for a key Convai
+    refuses; returns a note (empty when fully verified) for anything that leaves it unproven."""
+    with client_for_secret(secret) as client:
+        try:
+            client.list_characters()
+        except InvalidApiKey:
+            raise
+        except (ConvaiUnavailable, RateLimited) as error:
+            return f"Not verified yet: {error.user_message}"
+        except (RequestRejected, UnexpectedResponse) as error:
+            # The Character API is on a lower plan tier than Chat History: a refusal that is
+            # not about the key must not block a key that can still read history.
+            return f"Convai would not list this key's characters ({error.convai_message or error})."
+    return ""
+
+
+@dataclass(frozen=True)
+class CharacterLookup:
+    name: str  # empty when Convai would not say
+    note: str
+
+
+def look_up_character(api_key: ApiKey, character_id: str) -> CharacterLookup:
+    """Validates a character ID with real calls: its name if Convai gives it, otherwise proof
+    that its chat history is readable with this key."""
+    with client_for_key(api_key) as client:
+        try:
+            return CharacterLookup(client.get_character(character_id).name, "")
+        except (InvalidApiKey, ConvaiUnavailable, RateLimited):
+            raise
+        except ConvaiError as error:
+            # /character/get may be off the plan, or broken; the history endpoint decides.
+            client.list_sessions(character_id, limit=1)
+            return CharacterLookup("", f"Name unavailable: {error.convai_message or error}")
+
+
+def import_characters(api_key: ApiKey) -> tuple[int, int]:
+    """Adds every character of a key's account; returns (added, already there)."""
+    with client_for_key(api_key) as client:
+        found = client.list_characters()
+    added = 0
+    for info in found:
+        _, created = Character.objects.update_or_create(
+            owner=api_key.owner,
+            character_id=info.character_id,
+            defaults={"api_key": api_key, "name": info.name},
+        )
+        added += created
+    return added, len(found) - added
+
+
+# --- history --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RefreshResult:
+    listed: int
+    new: int
+    gone: int
+
+
+def refresh_sessions(character: Character) -> RefreshResult:
+    """Stores Convai's session list of a character: new sessions added, known ones updated,
+    ones no longer listed marked as gone from Convai (never deleted)."""
+    with client_for_key(character.api_key) as client:
+        summaries = client.list_sessions(character.character_id)
+    return store_session_list(character, summaries)
+
+
+def store_session_list(character: Character, summaries: Iterable) -> RefreshResult:
+    now = timezone.now()
+    rows = [
+        ChatSession(
+            character=character,
+            session_id=s.session_id,
+            started_at=s.started_at,
+            in_memory=s.in_memory,
+            first_seen_at=now,
+            listed_at=now,
+            on_convai=True,
+        )
+        for s in summaries
+    ]
+    with transaction.atomic():
+        before = character.sessions.count()
+        ChatSession.objects.bulk_create(
+            rows,
+            batch_size=2000,
+            update_conflicts=True,
+            unique_fields=["character", "session_id"],
+            update_fields=["started_at", "in_memory", "listed_at", "on_convai"],
+        )
+        gone = character.sessions.filter(on_convai=True, listed_at__lt=now).update(on_convai=False)
+        after = character.sessions.count()
+        Character.objects.filter(pk=character.pk).update(sessions_refreshed_at=now)
+    character.sessions_refreshed_at = now
+    return RefreshResult(listed=len(rows), new=after - before, gone=gone)
+
+
+def fetch_transcript(session: ChatSession) -> int:
+    """Fetches and stores one transcript; returns how many interactions Convai gave."""
+    with client_for_key(session.character.api_key) as client:
+        records = client.get_transcript(session.character.character_id, session.session_id)
+    store_transcript(session, records)
+    return len(records)
+
+
+def _with_ordinals(records: list[InteractionRecord]) -> list[tuple[InteractionRecord, int]]:
+    seen: dict = {}
+    keyed = []
+    for record in records:
+        ordinal = seen.get(record.occurred_at, 0)
+        seen[record.occurred_at] = ordinal + 1
+        keyed.append((record, ordinal))
+    return keyed
+
+
+def store_transcript(session: ChatSession, records: list[InteractionRecord]) -> None:
+    keyed = _with_ordinals(records)
+    now = timezone.now()
+    with transaction.atomic():
+        Interaction.objects.bulk_create(
+            [
+                Interaction(
+                    session=session,
+                    occurred_at=record.occurred_at,
+                    ordinal=ordinal,
+                    is_trigger_input=record.is_trigger_input,
+                )
+                for record, ordinal in keyed
+            ],
+            update_conflicts=True,
+            unique_fields=["session", "occurred_at", "ordinal"],
+            update_fields=["is_trigger_input"],
+        )
+        ids = {
+            (occurred_at, ordinal): pk
+            for pk, occurred_at, ordinal in session.interactions.values_list(
+                "pk", "occurred_at", "ordinal"
+            )
+        }
+        Line.objects.bulk_create(
+            [
+                Line(
+                    interaction_id=ids[(record.occurred_at, ordinal)],
+                    session=session,
+                    position=position,
+                    speaker=turn.speaker,
+                    text=turn.message,
+                )
+                for record, ordinal in keyed
+                for position, turn in enumerate(record.turns)
+            ],
+            batch_size=1000,
+            update_conflicts=True,
+            unique_fields=["interaction", "position"],
+            update_fields=["speaker", "text"],
+        )
+        ChatSession.objects.filter(pk=session.pk).update(
+            interaction_count=len(ids), transcript_fetched_at=now
+        )
+    session.interaction_count = len(ids)
+    session.transcript_fetched_at = now

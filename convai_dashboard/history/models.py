@@ -1,0 +1,128 @@
+"""The local store of Convai history.
+
+Identities are stable across re-syncs, because review data will hang on them: a session is
+(character, Convai's session ID); an interaction is (session, timestamp, ordinal among those
+sharing that timestamp); a line is (interaction, position). Re-fetching updates rows in place
+and never deletes one, so primary keys, and anything pointing at them, survive.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db import models
+from django.utils import timezone
+
+from convai_dashboard.accounts.models import Character
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+PLAYER = "User"
+CHARACTER = "Character"
+EVENT_PREFIX = "[An Event has occurred]"
+REFUSAL_PREFIX = "Your message was rejected because it contained content that is not allowed"
+
+
+class ChatSessionQuerySet(models.QuerySet):
+    def for_user(self, user: AbstractBaseUser | AnonymousUser) -> ChatSessionQuerySet:
+        return self.filter(character__owner_id=user.pk)
+
+
+class ChatSession(models.Model):
+    character = models.ForeignKey(Character, on_delete=models.CASCADE, related_name="sessions")
+    session_id = models.CharField(max_length=200)
+    started_at = models.DateTimeField()
+    in_memory = models.BooleanField(default=False)
+    # Known once the transcript has been fetched.
+    interaction_count = models.PositiveIntegerField(null=True, blank=True)
+    first_seen_at = models.DateTimeField(default=timezone.now)
+    listed_at = models.DateTimeField(default=timezone.now)
+    transcript_fetched_at = models.DateTimeField(null=True, blank=True)
+    # False once a refresh of the list no longer finds it on Convai; it stays stored.
+    on_convai = models.BooleanField(default=True)
+
+    objects = ChatSessionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["character", "session_id"], name="unique_session_per_character"
+            )
+        ]
+        indexes = [models.Index(fields=["character", "-started_at", "-id"], name="session_newest")]
+
+    def __str__(self) -> str:
+        return self.session_id
+
+
+class Interaction(models.Model):
+    session = models.ForeignKey(ChatSession, on_delete=models.CASCADE, related_name="interactions")
+    occurred_at = models.DateTimeField()
+    # Tells apart interactions that share a timestamp, in the order Convai gave them.
+    ordinal = models.PositiveSmallIntegerField(default=0)
+    is_trigger_input = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["occurred_at", "ordinal"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "occurred_at", "ordinal"], name="unique_interaction_in_session"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.session_id} @ {self.occurred_at.isoformat()}"
+
+    @property
+    def character_spoke_first(self) -> bool:
+        """No player, trigger or event text opened this exchange (uses prefetched lines)."""
+        return not any(line.speaker == PLAYER and line.text.strip() for line in self.lines.all())
+
+
+class Line(models.Model):
+    """One turn of an interaction: who spoke, and what."""
+
+    interaction = models.ForeignKey(Interaction, on_delete=models.CASCADE, related_name="lines")
+    # Denormalised so search and review can reach a line's session without a join.
+    session = models.ForeignKey(ChatSession, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveSmallIntegerField()
+    speaker = models.CharField(max_length=100)
+    text = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["interaction", "position"], name="unique_line_in_interaction"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.speaker}: {self.text[:40]}"
+
+    @property
+    def kind(self) -> str:
+        """How a reader should see the line: player, trigger, event, character or other.
+
+        Needs the interaction loaded (the transcript view prefetches it).
+        """
+        if self.speaker == PLAYER:
+            if self.interaction.is_trigger_input:
+                return "trigger"
+            # Games also send events as ordinary player text, without the trigger flag.
+            if self.text.startswith(EVENT_PREFIX):
+                return "event"
+            return "player"
+        if self.speaker == CHARACTER:
+            return "character"
+        return "other"
+
+    @property
+    def is_refusal(self) -> bool:
+        return self.speaker == CHARACTER and self.text.startswith(REFUSAL_PREFIX)
+
+    @property
+    def is_blank(self) -> bool:
+        return not self.text.strip()

@@ -1,0 +1,147 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Page, Paginator
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from convai_dashboard.accounts.models import Character
+from convai_dashboard.convai import ConvaiError
+from convai_dashboard.history import fetch
+from convai_dashboard.history.forms import SessionListForm
+from convai_dashboard.history.models import ChatSession
+from convai_dashboard.http import HtmxHttpRequest
+
+TEMPLATE = "history/character.html"
+
+
+def _owned_character(request: HtmxHttpRequest, pk: int) -> Character:
+    return get_object_or_404(
+        Character.objects.for_user(request.user).select_related("api_key"), pk=pk
+    )
+
+
+def _sessions_page(character: Character, number: int) -> Page:
+    sessions = character.sessions.only(
+        "session_id", "started_at", "in_memory", "interaction_count", "on_convai"
+    )
+    paginator = Paginator(sessions, settings.SESSIONS_PER_PAGE)
+    return paginator.get_page(number)
+
+
+def _is_fragment_request(request: HtmxHttpRequest) -> bool:
+    # A history-restore request also carries HX-Request, but wants the whole page.
+    return bool(request.htmx) and not request.htmx.history_restore_request
+
+
+def _render(request: HtmxHttpRequest, context: dict[str, Any], status: int = 200) -> HttpResponse:
+    if _is_fragment_request(request):
+        partial = "transcript" if request.htmx.target == "transcript" else "session-list"
+        return render(request, f"{TEMPLATE}#{partial}", context, status=status)
+    return render(request, TEMPLATE, context, status=status)
+
+
+def _list_context(request: HtmxHttpRequest, character: Character) -> dict[str, Any] | None:
+    form = SessionListForm(request.GET)
+    if not form.is_valid():
+        return None
+    convai_error = None
+    if character.sessions_refreshed_at is None:
+        # First visit to a character: fill the store before showing an empty list.
+        try:
+            fetch.refresh_sessions(character)
+        except ConvaiError as error:
+            convai_error = error.user_message
+    return {
+        "character": character,
+        "page": _sessions_page(character, form.cleaned_data["page"]),
+        "list_error": convai_error,
+    }
+
+
+def _bad_query(request: HtmxHttpRequest, character: Character) -> HttpResponse:
+    context = {
+        "character": character,
+        "page": _sessions_page(character, 1),
+        "query_error": "That page number is not valid; showing the first page.",
+    }
+    return _render(request, context, status=400)
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+def character(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    character = _owned_character(request, pk)
+    context = _list_context(request, character)
+    if context is None:
+        return _bad_query(request, character)
+    return _render(request, context)
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+def session(request: HtmxHttpRequest, pk: int, session_id: str) -> HttpResponse:
+    character = _owned_character(request, pk)
+    context = _list_context(request, character)
+    if context is None:
+        return _bad_query(request, character)
+    chat = get_object_or_404(character.sessions, session_id=session_id)
+    context.update(_transcript_context(chat))
+    return _render(request, context)
+
+
+def _transcript_context(chat: ChatSession, refetch: bool = False) -> dict[str, Any]:
+    error = None
+    if refetch or chat.transcript_fetched_at is None:
+        try:
+            fetch.fetch_transcript(chat)
+        except ConvaiError as convai_error:
+            error = convai_error.user_message
+    interactions = chat.interactions.prefetch_related("lines")
+    return {"session": chat, "interactions": interactions, "transcript_error": error}
+
+
+@require_POST
+def refresh(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    character = _owned_character(request, pk)
+    try:
+        result = fetch.refresh_sessions(character)
+    except ConvaiError as error:
+        notice, failed = error.user_message, True
+    else:
+        notice, failed = _describe_refresh(result), False
+    if _is_fragment_request(request):
+        context = {
+            "character": character,
+            "page": _sessions_page(character, 1),
+            "list_error" if failed else "list_notice": notice,
+        }
+        return render(request, f"{TEMPLATE}#session-list", context)
+    (messages.error if failed else messages.success)(request, notice)
+    return redirect("character", pk=character.pk)
+
+
+def _describe_refresh(result: fetch.RefreshResult) -> str:
+    parts = [f"Convai lists {result.listed} session(s)", f"{result.new} new"]
+    if result.gone:
+        parts.append(f"{result.gone} no longer on Convai (kept here)")
+    return "Refreshed: " + ", ".join(parts) + "."
+
+
+@require_POST
+def refetch_transcript(request: HtmxHttpRequest, pk: int, session_id: str) -> HttpResponse:
+    character = _owned_character(request, pk)
+    chat = get_object_or_404(character.sessions, session_id=session_id)
+    if _is_fragment_request(request):
+        context = {"character": character, **_transcript_context(chat, refetch=True)}
+        return render(request, f"{TEMPLATE}#transcript", context)
+    context = _transcript_context(chat, refetch=True)
+    if context["transcript_error"] is None:
+        return redirect("session", pk=character.pk, session_id=chat.session_id)
+    list_context = _list_context(request, character) or {}
+    return _render(request, {**list_context, **context})
