@@ -1,0 +1,33 @@
+# Quick start: `make demo` serves the demo, `make test` runs every check and test.
+VENV := .venv
+PY := $(VENV)/bin/python
+PYTHON ?= $(shell bin/find-python)
+POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
+export DJANGO_DEBUG ?= 1
+
+.PHONY: install demo test lint pytest test-postgres
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+demo: install
+	bin/demo
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) manage.py makemigrations --check --dry-run
+	$(VENV)/bin/mypy convai_dashboard
+
+pytest: install
+	$(VENV)/bin/pytest
+
+test: lint pytest
+
+test-postgres: install
+	DATABASE_URL=$(POSTGRES_URL) $(VENV)/bin/pytest
