@@ -1,0 +1,41 @@
+"""API keys at rest: encrypted, rotatable, and never readable without an encryption key."""
+
+from __future__ import annotations
+
+import pytest
+from cryptography.fernet import Fernet
+from django.core.management import call_command
+
+from convai_dashboard.accounts.crypto import UndecryptableKey
+from convai_dashboard.accounts.models import ApiKey
+from tests.conftest import make_key
+
+pytestmark = pytest.mark.django_db
+
+OLD, NEW = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+
+
+def test_a_key_is_stored_encrypted_with_only_its_last_four_in_clear(owner, settings):
+    settings.CONVAI_KEY_ENCRYPTION_KEYS = [OLD]
+    key = make_key(owner, secret="abcd-efgh-1234-wxyz")
+    raw = ApiKey.objects.values("encrypted_key", "last_four").get(pk=key.pk)
+    assert "abcd" not in raw["encrypted_key"] and raw["last_four"] == "wxyz"
+    assert Fernet(OLD.encode()).decrypt(raw["encrypted_key"].encode()) == b"abcd-efgh-1234-wxyz"
+
+
+def test_keys_are_rotated_to_the_newest_encryption_key(owner, settings):
+    settings.CONVAI_KEY_ENCRYPTION_KEYS = [OLD]
+    key = make_key(owner, secret="rotate-me-0001")
+    settings.CONVAI_KEY_ENCRYPTION_KEYS = [NEW, OLD]
+    assert ApiKey.objects.get(pk=key.pk).secret() == "rotate-me-0001"
+    call_command("rotate_api_keys", stdout=None)
+    settings.CONVAI_KEY_ENCRYPTION_KEYS = [NEW]
+    assert ApiKey.objects.get(pk=key.pk).secret() == "rotate-me-0001"
+
+
+def test_a_key_without_its_encryption_key_says_what_to_do(owner, settings):
+    settings.CONVAI_KEY_ENCRYPTION_KEYS = [OLD]
+    key = make_key(owner, secret="lost-key-0001")
+    settings.CONVAI_KEY_ENCRYPTION_KEYS = [NEW]
+    with pytest.raises(UndecryptableKey, match="Enter the API key again"):
+        ApiKey.objects.get(pk=key.pk).secret()

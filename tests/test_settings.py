@@ -1,0 +1,68 @@
+"""Settings come from the environment; production refuses to start without its secrets."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+
+ROOT = Path(__file__).resolve().parent.parent
+PRODUCTION = {
+    "DJANGO_SECRET_KEY": "x" * 60 + "-a-long-random-production-secret",
+    "CONVAI_KEY_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+    "DJANGO_ALLOWED_HOSTS": "dashboard.studio.internal",
+}
+
+
+def manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "CONVAI_"))}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_production_passes_the_deploy_check_without_warnings():
+    result = manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize("missing", ["DJANGO_SECRET_KEY", "CONVAI_KEY_ENCRYPTION_KEYS"])
+def test_production_refuses_to_start_without_a_secret(missing):
+    env = {k: v for k, v in PRODUCTION.items() if k != missing}
+    result = manage("check", **env)
+    assert result.returncode != 0
+    assert f"{missing} is required when DJANGO_DEBUG is off" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "words"),
+    [
+        ("DJANGO_DEBUG", "maybe", "DJANGO_DEBUG must be one of"),
+        ("CONVAI_READ_TIMEOUT", "soon", "CONVAI_READ_TIMEOUT must be a number"),
+        ("CONVAI_RETRIES", "-2", "CONVAI_RETRIES must be at least 0"),
+        ("CONVAI_KEY_ENCRYPTION_KEYS", "not-a-fernet-key", "not a Fernet key"),
+    ],
+)
+def test_a_bad_value_stops_start_up_naming_the_variable(name, value, words):
+    result = manage(
+        "shell",
+        "-c",
+        "from convai_dashboard.accounts import crypto; crypto.encrypt('k')",
+        **{**PRODUCTION, name: value},
+    )
+    assert result.returncode != 0
+    assert words in result.stderr
+
+
+def test_development_needs_nothing_but_debug():
+    assert manage("check", DJANGO_DEBUG="1").returncode == 0
