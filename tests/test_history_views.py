@@ -81,6 +81,11 @@ def test_an_htmx_click_gets_only_the_transcript(owner_client, astronaut):
     page = response.content.decode()
     assert page.lstrip().startswith('<section id="transcript"')
     assert "session-list" not in page
+    session = ChatSession.objects.get(session_id=REAL_SESSION)
+    row_update = (
+        f'id="count-{session.pk}" hx-swap-oob="true">{session.interaction_count} interactions'
+    )
+    assert row_update in page, "the list row learns the count without a reload"
 
 
 def test_a_stored_transcript_is_read_without_convai(owner_client, owner, sandbox):

@@ -56,21 +56,31 @@ class ApiKeyForm(forms.Form):
         return _token(key, "API key") if key else key
 
 
+def _key_choice(owner: Any) -> forms.ModelChoiceField:
+    keys = ApiKey.objects.for_user(owner)
+    only = list(keys[:2])
+    # With a single key there is nothing to choose: preselect it.
+    return forms.ModelChoiceField(
+        queryset=keys, label="API key", initial=only[0] if len(only) == 1 else None
+    )
+
+
 class CharacterForm(forms.Form):
-    api_key = forms.ModelChoiceField(queryset=ApiKey.objects.none(), label="API key")
-    character_id = forms.CharField(label="Character ID", max_length=128)
+    character_id = forms.CharField(
+        label="Character ID",
+        max_length=128,
+        help_text="As shown in Convai's dashboard; checked with Convai before it is added.",
+    )
 
     def __init__(self, *args: Any, owner: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["api_key"].queryset = ApiKey.objects.for_user(owner)  # type: ignore[attr-defined]
+        self.fields = {"api_key": _key_choice(owner), **self.fields}
 
     def clean_character_id(self) -> str:
         return _token(self.cleaned_data["character_id"].strip(), "character ID")
 
 
 class ImportCharactersForm(forms.Form):
-    api_key = forms.ModelChoiceField(queryset=ApiKey.objects.none(), label="API key")
-
     def __init__(self, *args: Any, owner: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["api_key"].queryset = ApiKey.objects.for_user(owner)  # type: ignore[attr-defined]
+        self.fields["api_key"] = _key_choice(owner)

@@ -42,6 +42,7 @@ def _is_fragment_request(request: HtmxHttpRequest) -> bool:
 def _render(request: HtmxHttpRequest, context: dict[str, Any], status: int = 200) -> HttpResponse:
     if _is_fragment_request(request):
         partial = "transcript" if request.htmx.target == "transcript" else "session-list"
+        context["update_list_row"] = partial == "transcript"
         return render(request, f"{TEMPLATE}#{partial}", context, status=status)
     return render(request, TEMPLATE, context, status=status)
 
@@ -138,7 +139,11 @@ def refetch_transcript(request: HtmxHttpRequest, pk: int, session_id: str) -> Ht
     character = _owned_character(request, pk)
     chat = get_object_or_404(character.sessions, session_id=session_id)
     if _is_fragment_request(request):
-        context = {"character": character, **_transcript_context(chat, refetch=True)}
+        context = {
+            "character": character,
+            "update_list_row": True,
+            **_transcript_context(chat, refetch=True),
+        }
         return render(request, f"{TEMPLATE}#transcript", context)
     context = _transcript_context(chat, refetch=True)
     if context["transcript_error"] is None:

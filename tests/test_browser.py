@@ -1,0 +1,227 @@
+"""End-to-end checks in headless Chromium: the htmx flows, history handling and the CSP.
+
+Chromium comes from the system (/usr/bin/chromium); Playwright cannot download its own here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+from django.utils import timezone
+from playwright.sync_api import Browser, ConsoleMessage, Locator, Page, expect, sync_playwright
+
+from convai_dashboard.sandbox import ASTRONAUT_ID, DEMO_KEY, SandboxServer
+from tests.conftest import make_character, make_interaction, make_key, make_session
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PASSWORD = "a-long-browser-test-password"
+SESSION_ID = "9fc15ee9-5f69-4f4b-916b-9c71a9a8786f"
+HOSTILE = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=1">'
+
+
+@pytest.fixture(scope="module")
+def _async_unsafe_allowed() -> Iterator[None]:
+    # Playwright's sync API keeps an event loop running in the test thread; Django would
+    # otherwise refuse every ORM call made there (fixtures, factories, the database flush).
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        yield
+
+
+@pytest.fixture(scope="module")
+def browser(_async_unsafe_allowed: None) -> Iterator[Browser]:
+    # CI installs Chromium: a missing browser is a failure, never a skip.
+    assert CHROMIUM.exists(), f"Chromium not found at {CHROMIUM}; install the chromium package"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def console_errors() -> list[str]:
+    return []
+
+
+@pytest.fixture
+def page(
+    browser: Browser, live_server: Any, transactional_db: None, console_errors: list[str]
+) -> Iterator[Page]:
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1400, "height": 900})
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+
+    def record(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            console_errors.append(f"{message.text} [{message.location['url']}]")
+
+    page.on("console", record)
+    page.on("pageerror", lambda error: console_errors.append(f"uncaught: {error}"))
+    yield page
+    context.close()
+
+
+def csp_violations(errors: list[str]) -> list[str]:
+    return [text for text in errors if "Content Security Policy" in text]
+
+
+def sign_in(page: Page, username: str = "tester") -> None:
+    page.goto("/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator(".site-header .who")).to_have_text(username)
+
+
+def session_row(page: Page, session_id: str) -> Locator:
+    return page.locator(f'#session-list a.session-row[href*="/sessions/{session_id}/"]')
+
+
+def test_add_key_and_character_then_read_a_transcript(
+    page: Page, sandbox: SandboxServer, console_errors: list[str]
+) -> None:
+    User.objects.create_user("tester", password=PASSWORD)
+    sign_in(page)
+
+    # API keys: add the sandbox's key; only its last four characters ever come back.
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="API keys").click()
+    expect(page).to_have_url(re.compile(r"/keys/$"))
+    page.get_by_label("Label").fill("Sandbox")
+    page.get_by_label("API key").fill(DEMO_KEY)
+    page.get_by_role("button", name="Check and save").click()
+    expect(page.locator(".message-success")).to_contain_text("“Sandbox” added and verified")
+    expect(page.locator("table.table code")).to_have_text(f"…{DEMO_KEY[-4:]}")
+    assert DEMO_KEY not in page.content()
+    assert page.get_by_label("API key").input_value() == ""
+
+    # Characters: add the astronaut by ID under that key.
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Characters").click()
+    page.get_by_label("API key").select_option(label=f"Sandbox (…{DEMO_KEY[-4:]})")
+    page.get_by_label("Character ID").fill(ASTRONAUT_ID)
+    page.get_by_role("button", name="Check and add").click()
+
+    # The character page, with its list fetched from Convai on the first visit.
+    expect(page).to_have_url(re.compile(r"/characters/\d+/$"))
+    character_url = page.url
+    expect(page.locator(".message-success")).to_contain_text("added.")
+    expect(page.locator("#session-list .list-summary")).to_contain_text("79 sessions stored")
+    expect(page.locator("#transcript")).to_contain_text("Select a session")
+
+    # Open one session: htmx swaps the transcript in beside the list and pushes its URL.
+    page.evaluate("window.__marker = 1")
+    session_row(page, SESSION_ID).click()
+    session_url = re.compile(rf"/characters/\d+/sessions/{SESSION_ID}/$")
+    expect(page).to_have_url(session_url)
+    transcript = page.locator("#transcript")
+    expect(transcript.locator("h2")).to_contain_text(SESSION_ID)
+    assert page.evaluate("window.__marker") == 1, "opening a session reloaded the whole page"
+    expect(page.locator("#session-list .list-summary")).to_contain_text("79 sessions stored")
+    expect(session_row(page, SESSION_ID)).to_have_attribute("aria-current", "true")
+    player = transcript.locator(".bubble-player .text").first
+    expect(player).to_have_text("Hello. Who are you?")
+    expect(transcript.locator(".bubble-character .text").first).to_have_text(
+        "Hello? ! Can you hear me?!"
+    )
+
+    # Deep link: a reload serves the same transcript as a whole page.
+    page.reload()
+    assert page.evaluate("typeof window.__marker") == "undefined"
+    expect(page).to_have_url(session_url)
+    expect(transcript.locator(".bubble-player .text").first).to_have_text("Hello. Who are you?")
+    expect(session_row(page, SESSION_ID)).to_have_attribute("aria-current", "true")
+
+    # Back: the character page again, list shown, no transcript open.
+    page.go_back()
+    expect(page).to_have_url(character_url)
+    expect(page.locator("#session-list .list-summary")).to_contain_text("79 sessions stored")
+    expect(session_row(page, SESSION_ID)).to_be_visible()
+    expect(page.locator("#transcript")).to_contain_text("Select a session")
+    expect(page.locator("#transcript .bubble")).to_have_count(0)
+
+    assert csp_violations(console_errors) == [], console_errors
+    assert console_errors == []
+
+
+def test_hostile_transcript_text_is_shown_not_run(
+    page: Page, sandbox: SandboxServer, console_errors: list[str]
+) -> None:
+    user = User.objects.create_user("tester", password=PASSWORD)
+    now = timezone.now()
+    character = make_character(user, make_key(user), name="Astronaut", sessions_refreshed_at=now)
+    chat = make_session(character, session_id="hostile-1", transcript_fetched_at=now)
+    make_interaction(chat, ("User", HOSTILE), ("Character", "I only speak plain text."))
+    make_session(character, session_id="plain-2", transcript_fetched_at=now)
+
+    sign_in(page)
+    page.goto(f"/characters/{character.pk}/")
+    page.evaluate("window.__marker = 1")
+    session_row(page, "hostile-1").click()  # through htmx: the swapped-in fragment
+    expect(page.locator("#transcript .bubble-player .text")).to_have_text(HOSTILE)
+    assert page.evaluate("window.__marker") == 1
+    assert page.evaluate("typeof window.__pwned") == "undefined"
+    assert page.locator("#transcript script, #transcript img").count() == 0
+
+    page.reload()  # and as a whole page
+    expect(page.locator("#transcript .bubble-player .text")).to_have_text(HOSTILE)
+    expect(page.locator("#transcript .bubble-character .text")).to_have_text(
+        "I only speak plain text."
+    )
+    assert page.evaluate("typeof window.__pwned") == "undefined"
+
+    assert csp_violations(console_errors) == [], console_errors
+    assert console_errors == []
+
+
+def test_session_list_pager_swaps_through_htmx(
+    page: Page, sandbox: SandboxServer, settings: Any, console_errors: list[str]
+) -> None:
+    settings.SESSIONS_PER_PAGE = 10
+    user = User.objects.create_user("tester", password=PASSWORD)
+    character = make_character(user, make_key(user), name="Astronaut")
+
+    sign_in(page)
+    page.goto(f"/characters/{character.pk}/")  # first visit fetches the list from the sandbox
+    character_url = page.url
+    summary = page.locator("#session-list .list-summary")
+    expect(summary).to_contain_text("79 sessions stored")
+    rows = page.locator("#session-list a.session-row")
+    expect(rows).to_have_count(10)
+    first_on_page_one = rows.first.get_attribute("href")
+    expect(page.locator(".pager")).to_contain_text("Page 1 of 8")
+
+    page.evaluate("window.__marker = 1")
+    page.get_by_role("link", name="Older →").click()
+    expect(page).to_have_url(f"{character_url}?page=2")
+    expect(page.locator(".pager")).to_contain_text("Page 2 of 8")
+    assert page.evaluate("window.__marker") == 1, "the pager reloaded the whole page"
+    expect(rows).to_have_count(10)
+    assert rows.first.get_attribute("href") != first_on_page_one
+    # Rows on later pages keep the page in their link, so a deep link restores the same list.
+    expect(rows.first).to_have_attribute("href", re.compile(r"\?page=2$"))
+
+    # Back: htmx restores page 1 from the server, still without a full load.
+    page.go_back()
+    expect(page).to_have_url(character_url)
+    expect(page.locator(".pager")).to_contain_text("Page 1 of 8")
+    expect(rows.first).to_have_attribute("href", first_on_page_one or "")
+    assert page.evaluate("window.__marker") == 1
+
+    assert csp_violations(console_errors) == [], console_errors
