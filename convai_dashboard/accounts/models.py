@@ -68,6 +68,10 @@ class Character(models.Model):
     name = models.CharField(max_length=200, blank=True)
     added_at = models.DateTimeField(auto_now_add=True)
     sessions_refreshed_at = models.DateTimeField(null=True, blank=True)
+    # The last time Convai could not be asked about this character, and why: pages show it so
+    # a reader knows the stored data may be behind.
+    convai_error = models.TextField(blank=True)
+    convai_error_at = models.DateTimeField(null=True, blank=True)
 
     objects = OwnedQuerySet.as_manager()
 
@@ -85,3 +89,11 @@ class Character(models.Model):
     @property
     def display_name(self) -> str:
         return self.name or self.character_id
+
+    @property
+    def convai_unreachable_since_refresh(self) -> bool:
+        if self.convai_error_at is None:
+            return False
+        return (
+            self.sessions_refreshed_at is None or self.convai_error_at > self.sessions_refreshed_at
+        )

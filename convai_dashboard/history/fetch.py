@@ -6,8 +6,11 @@ fetch never duplicates a row and never deletes one.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import batched
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -25,6 +28,7 @@ from convai_dashboard.convai import (
     UnexpectedResponse,
 )
 from convai_dashboard.convai.records import Interaction as InteractionRecord
+from convai_dashboard.convai.records import SessionSummary
 from convai_dashboard.history.models import ChatSession, Interaction, Line
 
 
@@ -32,25 +36,39 @@ class NoUsableKey(ConvaiError):
     advice = "Add the character again under one of your API keys."
 
 
-def client_for_secret(secret: str) -> ConvaiClient:
-    return ConvaiClient(
-        secret,
-        base_url=settings.CONVAI_API_URL,
-        connect_timeout=settings.CONVAI_CONNECT_TIMEOUT,
-        read_timeout=settings.CONVAI_READ_TIMEOUT,
-        retries=settings.CONVAI_RETRIES,
-        backoff_factor=settings.CONVAI_BACKOFF_FACTOR,
-        max_retry_after=settings.CONVAI_MAX_RETRY_AFTER,
-    )
+def client_for_secret(secret: str, **overrides: Any) -> ConvaiClient:
+    options: dict[str, Any] = {
+        "base_url": settings.CONVAI_API_URL,
+        "connect_timeout": settings.CONVAI_CONNECT_TIMEOUT,
+        "read_timeout": settings.CONVAI_READ_TIMEOUT,
+        "retries": settings.CONVAI_RETRIES,
+        "backoff_factor": settings.CONVAI_BACKOFF_FACTOR,
+        "max_retry_after": settings.CONVAI_MAX_RETRY_AFTER,
+    }
+    return ConvaiClient(secret, **{**options, **overrides})
 
 
-def client_for_key(api_key: ApiKey | None) -> ConvaiClient:
+def client_for_key(api_key: ApiKey | None, **overrides: Any) -> ConvaiClient:
     if api_key is None:
         raise NoUsableKey("This character has no API key any more (it was deleted).")
     try:
-        return client_for_secret(api_key.secret())
+        return client_for_secret(api_key.secret(), **overrides)
     except crypto.UndecryptableKey as error:
         raise NoUsableKey(str(error)) from None
+
+
+@contextmanager
+def remembering_failure(character: Character) -> Iterator[None]:
+    """Notes on the character why Convai could not be asked, for the pages' offline banner."""
+    try:
+        yield
+    except ConvaiError as error:
+        now = timezone.now()
+        Character.objects.filter(pk=character.pk).update(
+            convai_error=error.user_message, convai_error_at=now
+        )
+        character.convai_error, character.convai_error_at = error.user_message, now
+        raise
 
 
 # --- keys and characters --------------------------------------------------------------------
@@ -118,48 +136,61 @@ class RefreshResult:
     gone: int
 
 
-def refresh_sessions(character: Character) -> RefreshResult:
+def refresh_sessions(character: Character, client: ConvaiClient | None = None) -> RefreshResult:
     """Stores Convai's session list of a character: new sessions added, known ones updated,
     ones no longer listed marked as gone from Convai (never deleted)."""
-    with client_for_key(character.api_key) as client:
-        summaries = client.list_sessions(character.character_id)
+    with remembering_failure(character):
+        if client is None:
+            with client_for_key(character.api_key) as own_client:
+                summaries = own_client.list_sessions(character.character_id)
+        else:
+            summaries = client.list_sessions(character.character_id)
     return store_session_list(character, summaries)
 
 
-def store_session_list(character: Character, summaries: Iterable) -> RefreshResult:
+LIST_CHUNK = 2000
+
+
+def store_session_list(character: Character, summaries: Iterable[SessionSummary]) -> RefreshResult:
     now = timezone.now()
-    rows = [
-        ChatSession(
-            character=character,
-            session_id=s.session_id,
-            started_at=s.started_at,
-            in_memory=s.in_memory,
-            first_seen_at=now,
-            listed_at=now,
-            on_convai=True,
-        )
-        for s in summaries
-    ]
+    listed = 0
     with transaction.atomic():
         before = character.sessions.count()
-        ChatSession.objects.bulk_create(
-            rows,
-            batch_size=2000,
-            update_conflicts=True,
-            unique_fields=["character", "session_id"],
-            update_fields=["started_at", "in_memory", "listed_at", "on_convai"],
-        )
+        # In chunks, so a list of 100,000 sessions never has 100,000 model instances alive.
+        for chunk in batched(summaries, LIST_CHUNK):
+            ChatSession.objects.bulk_create(
+                [
+                    ChatSession(
+                        character=character,
+                        session_id=s.session_id,
+                        started_at=s.started_at,
+                        in_memory=s.in_memory,
+                        first_seen_at=now,
+                        listed_at=now,
+                        on_convai=True,
+                    )
+                    for s in chunk
+                ],
+                update_conflicts=True,
+                unique_fields=["character", "session_id"],
+                update_fields=["started_at", "in_memory", "listed_at", "on_convai"],
+            )
+            listed += len(chunk)
         gone = character.sessions.filter(on_convai=True, listed_at__lt=now).update(on_convai=False)
         after = character.sessions.count()
-        Character.objects.filter(pk=character.pk).update(sessions_refreshed_at=now)
+        Character.objects.filter(pk=character.pk).update(
+            sessions_refreshed_at=now, convai_error="", convai_error_at=None
+        )
     character.sessions_refreshed_at = now
-    return RefreshResult(listed=len(rows), new=after - before, gone=gone)
+    character.convai_error, character.convai_error_at = "", None
+    return RefreshResult(listed=listed, new=after - before, gone=gone)
 
 
 def fetch_transcript(session: ChatSession) -> int:
     """Fetches and stores one transcript; returns how many interactions Convai gave."""
-    with client_for_key(session.character.api_key) as client:
-        records = client.get_transcript(session.character.character_id, session.session_id)
+    character = session.character
+    with remembering_failure(character), client_for_key(character.api_key) as client:
+        records = client.get_transcript(character.character_id, session.session_id)
     store_transcript(session, records)
     return len(records)
 
@@ -215,8 +246,10 @@ def store_transcript(session: ChatSession, records: list[InteractionRecord]) -> 
             unique_fields=["interaction", "position"],
             update_fields=["speaker", "text"],
         )
+        last = max((occurred_at for occurred_at, _ in ids), default=None)
         ChatSession.objects.filter(pk=session.pk).update(
-            interaction_count=len(ids), transcript_fetched_at=now
+            interaction_count=len(ids), transcript_fetched_at=now, last_interaction_at=last
         )
     session.interaction_count = len(ids)
     session.transcript_fetched_at = now
+    session.last_interaction_at = last

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
@@ -39,6 +40,8 @@ class ChatSession(models.Model):
     first_seen_at = models.DateTimeField(default=timezone.now)
     listed_at = models.DateTimeField(default=timezone.now)
     transcript_fetched_at = models.DateTimeField(null=True, blank=True)
+    # The newest interaction stored: a transcript fetched soon after it may still have grown.
+    last_interaction_at = models.DateTimeField(null=True, blank=True)
     # False once a refresh of the list no longer finds it on Convai; it stays stored.
     on_convai = models.BooleanField(default=True)
 
@@ -126,3 +129,96 @@ class Line(models.Model):
     @property
     def is_blank(self) -> bool:
         return not self.text.strip()
+
+
+class SyncRunQuerySet(models.QuerySet):
+    def for_user(self, user: AbstractBaseUser | AnonymousUser) -> SyncRunQuerySet:
+        return self.filter(character__owner_id=user.pk)
+
+    def active(self) -> SyncRunQuerySet:
+        return self.filter(status__in=SyncRun.ACTIVE)
+
+
+class SyncRun(models.Model):
+    """One sync of a character's whole history, with its progress and outcome."""
+
+    QUEUED, RUNNING, DONE, FAILED, CANCELLED, INTERRUPTED = (
+        "queued",
+        "running",
+        "done",
+        "failed",
+        "cancelled",
+        "interrupted",
+    )
+    STATUSES = [
+        (QUEUED, "Queued"),
+        (RUNNING, "Running"),
+        (DONE, "Done"),
+        (FAILED, "Failed"),
+        (CANCELLED, "Cancelled"),
+        (INTERRUPTED, "Interrupted"),
+    ]
+    ACTIVE = (QUEUED, RUNNING)
+
+    character = models.ForeignKey(Character, on_delete=models.CASCADE, related_name="sync_runs")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    status = models.CharField(max_length=12, choices=STATUSES, default=QUEUED)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # Written with every progress update; a running sync whose heartbeat stops was killed.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    cancel_requested = models.BooleanField(default=False)
+    sessions_total = models.PositiveIntegerField(null=True, blank=True)
+    sessions_done = models.PositiveIntegerField(default=0)
+    new_sessions = models.PositiveIntegerField(default=0)
+    transcripts_fetched = models.PositiveIntegerField(default=0)
+    failures = models.PositiveIntegerField(default=0)
+    last_failure = models.TextField(blank=True)
+    # Why a run stopped early (invalid key, Convai unreachable, cancelled, interrupted).
+    stop_reason = models.TextField(blank=True)
+
+    objects = SyncRunQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            # Two syncs of one character never run at once, whichever process starts them.
+            models.UniqueConstraint(
+                fields=["character"],
+                condition=models.Q(status__in=("queued", "running")),
+                name="one_active_sync_per_character",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Sync of {self.character} ({self.status})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE
+
+    @property
+    def percent(self) -> int:
+        if not self.sessions_total:
+            return 100 if self.status == self.DONE else 0
+        return round(100 * self.sessions_done / self.sessions_total)
+
+    @property
+    def seconds_left(self) -> float | None:
+        """Estimated from the pace so far; None until there is a pace to go by."""
+        if self.status != self.RUNNING or not self.sessions_total or not self.sessions_done:
+            return None
+        if self.started_at is None:
+            return None
+        elapsed = (timezone.now() - self.started_at).total_seconds()
+        remaining = self.sessions_total - self.sessions_done
+        return elapsed / self.sessions_done * remaining
+
+    @property
+    def duration(self) -> float | None:
+        if self.started_at is None or self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds()
