@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    "django_tasks_db",
     "convai_dashboard.accounts",
     "convai_dashboard.history",
 ]
@@ -193,6 +194,20 @@ if not CONVAI_KEY_ENCRYPTION_KEYS:
     CONVAI_KEY_ENCRYPTION_KEYS = [
         base64.urlsafe_b64encode(hashlib.sha256(SECRET_KEY.encode()).digest()).decode()
     ]
+
+# --- Sync --------------------------------------------------------------------------------------
+# Background syncs run as django.tasks tasks, stored in the database and run by
+# `manage.py db_worker` (django-tasks-db): no broker to deploy.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+SYNC_CONCURRENCY = env_int("SYNC_CONCURRENCY", 8, minimum=1)
+# A sync waits out longer rate limits than a page request may, and retries more.
+SYNC_RETRIES = env_int("SYNC_RETRIES", 5, minimum=0)
+SYNC_MAX_RETRY_AFTER = env_float("SYNC_MAX_RETRY_AFTER", 120.0)
+# A transcript fetched within this many minutes of its last interaction is fetched again by the
+# next sync: the player may have gone on talking.
+SYNC_SETTLE_MINUTES = env_int("SYNC_SETTLE_MINUTES", 60, minimum=0)
+# A running sync that has not reported progress for this long was killed (worker restart).
+SYNC_STALE_SECONDS = env_int("SYNC_STALE_SECONDS", 30, minimum=5)
 
 SESSIONS_PER_PAGE = env_int("DASHBOARD_SESSIONS_PER_PAGE", 50, minimum=1)
 

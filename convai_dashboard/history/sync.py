@@ -1,0 +1,219 @@
+"""Syncing a character's whole history: the session list, then every transcript that is missing
+or may still have grown, fetched concurrently on one connection pool and stored as each arrives.
+
+Fetching happens on worker threads; storing happens on the calling thread, one short transaction
+per transcript, so a sync killed at any moment leaves only whole transcripts behind, and running
+it again fetches what is still missing. Nothing is ever deleted.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from convai_dashboard.accounts.models import Character
+from convai_dashboard.convai import ConvaiClient, ConvaiError, ConvaiUnavailable, InvalidApiKey
+from convai_dashboard.convai.records import Interaction as InteractionRecord
+from convai_dashboard.history import fetch
+from convai_dashboard.history.models import ChatSession, SyncRun
+
+# How often progress is written and a cancel request looked for, at most.
+CHECKPOINT_SECONDS = 0.5
+
+ProgressCallback = Callable[[SyncRun], None]
+
+
+class _Stop(Exception):
+    def __init__(self, status: str, reason: str):
+        super().__init__(reason)
+        self.status, self.reason = status, reason
+
+
+def expire_stale_runs(character: Character) -> None:
+    """A run whose heartbeat stopped was killed with its worker: mark it interrupted, so that it
+    no longer blocks a new run (which resumes its work)."""
+    cutoff = timezone.now() - timedelta(seconds=settings.SYNC_STALE_SECONDS)
+    SyncRun.objects.filter(character=character, status=SyncRun.RUNNING).filter(
+        Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, started_at__lt=cutoff)
+    ).update(
+        status=SyncRun.INTERRUPTED,
+        # It ended when it last reported, not when it was found dead.
+        finished_at=Coalesce(F("heartbeat_at"), F("started_at")),
+        stop_reason="The sync stopped reporting progress (its worker was stopped or restarted).",
+    )
+
+
+def claim(character: Character, user: Any = None) -> tuple[SyncRun, bool]:
+    """A new queued run for the character, or the active one; (run, created)."""
+    expire_stale_runs(character)
+    try:
+        with transaction.atomic():
+            return SyncRun.objects.create(character=character, requested_by=user), True
+    except IntegrityError:
+        # The constraint allows one active run per character, across every process.
+        return SyncRun.objects.active().get(character=character), False
+
+
+def request_cancel(run: SyncRun) -> None:
+    now = timezone.now()
+    # A run no worker has picked up yet is simply cancelled; a running one stops at its next
+    # checkpoint.
+    SyncRun.objects.filter(pk=run.pk, status=SyncRun.QUEUED).update(
+        status=SyncRun.CANCELLED, finished_at=now, stop_reason="Cancelled before it started."
+    )
+    SyncRun.objects.filter(pk=run.pk, status=SyncRun.RUNNING).update(cancel_requested=True)
+
+
+def sessions_to_fetch(character: Character) -> Iterator[ChatSession]:
+    """Sessions on Convai whose transcript is missing, or was fetched so soon after its last
+    interaction that the player may have gone on talking. Newest first."""
+    settle = timedelta(minutes=settings.SYNC_SETTLE_MINUTES)
+    growing = Q(
+        transcript_fetched_at__lt=Coalesce(F("last_interaction_at"), F("started_at")) + settle
+    )
+    return (
+        character.sessions.filter(on_convai=True)
+        .filter(Q(transcript_fetched_at__isnull=True) | growing)
+        .only("pk", "session_id", "character_id")
+        .order_by("-started_at", "-pk")
+        .iterator(chunk_size=2000)
+    )
+
+
+def run(
+    sync_run: SyncRun,
+    *,
+    concurrency: int | None = None,
+    on_progress: ProgressCallback | None = None,
+) -> SyncRun:
+    """Carries out a queued run. Returns it finished (done, failed or cancelled)."""
+    now = timezone.now()
+    started = SyncRun.objects.filter(pk=sync_run.pk, status=SyncRun.QUEUED).update(
+        status=SyncRun.RUNNING, started_at=now, heartbeat_at=now
+    )
+    sync_run.refresh_from_db()
+    if not started:
+        return sync_run  # cancelled before it started, or already taken by another worker
+    character = sync_run.character
+    concurrency = concurrency or settings.SYNC_CONCURRENCY
+    try:
+        with fetch.client_for_key(
+            character.api_key,
+            pool_size=concurrency,
+            retries=settings.SYNC_RETRIES,
+            max_retry_after=settings.SYNC_MAX_RETRY_AFTER,
+        ) as client:
+            listing = fetch.refresh_sessions(character, client=client)
+            sync_run.new_sessions = listing.new
+            todo = list(sessions_to_fetch(character))
+            sync_run.sessions_total = len(todo)
+            _checkpoint(sync_run, on_progress)
+            _fetch_transcripts(sync_run, client, todo, concurrency, on_progress)
+    except _Stop as stop:
+        _finish(sync_run, stop.status, stop.reason)
+    except InvalidApiKey as error:
+        _finish(sync_run, SyncRun.FAILED, f"Stopped: {error.user_message}")
+    except ConvaiError as error:
+        _finish(sync_run, SyncRun.FAILED, f"Could not fetch the session list. {error.user_message}")
+    else:
+        _finish(sync_run, SyncRun.DONE, "")
+    if on_progress:
+        on_progress(sync_run)
+    return sync_run
+
+
+def _fetch_transcripts(
+    sync_run: SyncRun,
+    client: ConvaiClient,
+    todo: list[ChatSession],
+    concurrency: int,
+    on_progress: ProgressCallback | None,
+) -> None:
+    character_id = sync_run.character.character_id
+    pending = iter(todo)
+    in_flight: dict[Future[list[InteractionRecord]], ChatSession] = {}
+    unavailable_in_a_row = 0
+    last_checkpoint = time.monotonic()
+
+    def submit_next() -> None:
+        session = next(pending, None)
+        if session is not None:
+            in_flight[pool.submit(client.get_transcript, character_id, session.session_id)] = (
+                session
+            )
+
+    # Only `concurrency` requests are in flight at once: memory stays flat for any size, and a
+    # cancel or a stop takes effect at once.
+    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="sync") as pool:
+        try:
+            for _ in range(concurrency):
+                submit_next()
+            while in_flight:
+                # Wakes up even while every request waits out a long Retry-After, so the
+                # heartbeat goes on and a cancel is seen.
+                done, _ = wait(in_flight, timeout=CHECKPOINT_SECONDS, return_when=FIRST_COMPLETED)
+                for future in done:
+                    session = in_flight.pop(future)
+                    try:
+                        fetch.store_transcript(session, future.result())
+                    except InvalidApiKey:
+                        raise
+                    except ConvaiError as error:
+                        sync_run.failures += 1
+                        sync_run.last_failure = (
+                            f"Session {session.session_id}: {error.user_message}"
+                        )
+                        unavailable_in_a_row = (
+                            unavailable_in_a_row + 1 if isinstance(error, ConvaiUnavailable) else 0
+                        )
+                    else:
+                        sync_run.transcripts_fetched += 1
+                        unavailable_in_a_row = 0
+                    sync_run.sessions_done += 1
+                    submit_next()
+                if unavailable_in_a_row >= 2 * concurrency:
+                    raise _Stop(
+                        SyncRun.FAILED,
+                        f"Stopped: Convai could not be reached for {unavailable_in_a_row} "
+                        f"transcripts in a row. {sync_run.last_failure}",
+                    )
+                if time.monotonic() - last_checkpoint >= CHECKPOINT_SECONDS:
+                    _checkpoint(sync_run, on_progress)
+                    last_checkpoint = time.monotonic()
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+_PROGRESS_FIELDS = [
+    "heartbeat_at",
+    "sessions_total",
+    "sessions_done",
+    "new_sessions",
+    "transcripts_fetched",
+    "failures",
+    "last_failure",
+]
+
+
+def _checkpoint(sync_run: SyncRun, on_progress: ProgressCallback | None) -> None:
+    sync_run.heartbeat_at = timezone.now()
+    sync_run.save(update_fields=_PROGRESS_FIELDS)
+    if on_progress:
+        on_progress(sync_run)
+    if SyncRun.objects.filter(pk=sync_run.pk, cancel_requested=True).exists():
+        raise _Stop(SyncRun.CANCELLED, "Cancelled.")
+
+
+def _finish(sync_run: SyncRun, status: str, reason: str) -> None:
+    sync_run.status, sync_run.stop_reason = status, reason
+    sync_run.finished_at = sync_run.heartbeat_at = timezone.now()
+    sync_run.save(update_fields=[*_PROGRESS_FIELDS, "status", "stop_reason", "finished_at"])
