@@ -12,9 +12,9 @@ from django.views.decorators.vary import vary_on_headers
 
 from convai_dashboard.accounts.models import Character
 from convai_dashboard.convai import ConvaiError
-from convai_dashboard.history import fetch
+from convai_dashboard.history import fetch, sync, tasks
 from convai_dashboard.history.forms import SessionListForm
-from convai_dashboard.history.models import ChatSession
+from convai_dashboard.history.models import ChatSession, SyncRun
 from convai_dashboard.http import HtmxHttpRequest
 
 TEMPLATE = "history/character.html"
@@ -62,6 +62,7 @@ def _list_context(request: HtmxHttpRequest, character: Character) -> dict[str, A
         "character": character,
         "page": _sessions_page(character, form.cleaned_data["page"]),
         "list_error": convai_error,
+        "sync_run": _latest_run(character),
     }
 
 
@@ -150,3 +151,54 @@ def refetch_transcript(request: HtmxHttpRequest, pk: int, session_id: str) -> Ht
         return redirect("session", pk=character.pk, session_id=chat.session_id)
     list_context = _list_context(request, character) or {}
     return _render(request, {**list_context, **context})
+
+
+def _latest_run(character: Character) -> SyncRun | None:
+    sync.expire_stale_runs(character)
+    return character.sync_runs.first()
+
+
+def _sync_status(request: HtmxHttpRequest, character: Character) -> HttpResponse:
+    run = _latest_run(character)
+    response = render(request, f"{TEMPLATE}#sync-status", {"character": character, "sync_run": run})
+    if run is not None and not run.is_active and request.htmx.trigger == "sync-status":
+        # The poll that sees the run end tells the list to show what the sync stored.
+        response["HX-Trigger"] = "sync-finished"
+    return response
+
+
+@require_POST
+def sync_start(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    character = _owned_character(request, pk)
+    if character.api_key is None:
+        messages.error(request, "This character has no API key; add it again under a key.")
+        return redirect("character", pk=character.pk)
+    _, created = tasks.start_sync(character, request.user)
+    if _is_fragment_request(request):
+        return _sync_status(request, character)
+    if created:
+        messages.info(request, "Sync queued: every transcript will be fetched in the background.")
+    else:
+        messages.info(request, "A sync of this character is already under way.")
+    return redirect("character", pk=character.pk)
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+def sync_status(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    character = _owned_character(request, pk)
+    if _is_fragment_request(request):
+        return _sync_status(request, character)
+    # Without htmx the status is read on the character page.
+    return redirect("character", pk=character.pk)
+
+
+@require_POST
+def sync_cancel(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    character = _owned_character(request, pk)
+    run = get_object_or_404(character.sync_runs.active())
+    sync.request_cancel(run)
+    if _is_fragment_request(request):
+        return _sync_status(request, character)
+    messages.info(request, "Cancelling the sync; what it stored so far is kept.")
+    return redirect("character", pk=character.pk)
