@@ -36,6 +36,9 @@ OWNED_URLS = [
     ("post", "/characters/{char}/remove/"),
     ("get", "/characters/{char}/sessions/{sid}/"),
     ("post", "/characters/{char}/sessions/{sid}/refetch/"),
+    ("post", "/characters/{char}/sync/"),
+    ("get", "/characters/{char}/sync/status/"),
+    ("post", "/characters/{char}/sync/cancel/"),
 ]
 
 
@@ -49,7 +52,7 @@ def test_an_outsider_gets_a_404_and_changes_nothing(outsider_client, owned, meth
 
 @pytest.mark.parametrize(("method", "url"), [u for u in OWNED_URLS if u[0] == "get"])
 def test_the_owner_gets_the_page(owner_client, owned, method, url):
-    assert owner_client.get(url.format(**owned)).status_code == 200
+    assert owner_client.get(url.format(**owned), follow=True).status_code == 200
 
 
 def test_lists_show_only_the_users_own_things(outsider_client, owned):

@@ -1,0 +1,198 @@
+"""Syncing whole histories: complete, resumable, polite, cancellable, one at a time."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from convai_dashboard.history import sync
+from convai_dashboard.history.models import ChatSession, Interaction, Line, SyncRun
+from convai_dashboard.sandbox import ASTRONAUT_ID
+from tests.conftest import make_character, make_key, make_user
+
+pytestmark = pytest.mark.django_db
+
+DETAILS = {"/character/chatHistory/details"}
+
+
+class Killed(BaseException):
+    """Stands in for kill -9: nothing of the sync's own error handling runs."""
+
+
+@pytest.fixture
+def astronaut(owner, sandbox, settings):
+    settings.SYNC_RETRIES = 3
+    settings.SYNC_MAX_RETRY_AFTER = 5
+    return make_character(owner, make_key(owner), character_id=ASTRONAUT_ID, name="DK")
+
+
+def stored_rows(character) -> list[tuple]:
+    """Everything a sync stores, without the ids and clocks that differ between stores."""
+    sessions = sorted(
+        character.sessions.values_list("session_id", "started_at", "in_memory", "interaction_count")
+    )
+    lines = sorted(
+        Line.objects.filter(session__character=character).values_list(
+            "session__session_id",
+            "interaction__occurred_at",
+            "interaction__ordinal",
+            "interaction__is_trigger_input",
+            "position",
+            "speaker",
+            "text",
+        )
+    )
+    return [*sessions, *lines]
+
+
+def run_sync(character, **kwargs) -> SyncRun:
+    run, created = sync.claim(character)
+    assert created
+    return sync.run(run, concurrency=4, **kwargs)
+
+
+def test_a_sync_stores_every_transcript_and_says_so(astronaut):
+    run = run_sync(astronaut)
+    assert run.status == SyncRun.DONE
+    assert (run.new_sessions, run.sessions_total, run.transcripts_fetched) == (79, 79, 79)
+    assert run.failures == 0 and run.finished_at is not None
+    assert Interaction.objects.filter(session__character=astronaut).count() == 483
+
+
+def test_a_second_sync_fetches_only_what_may_have_changed(astronaut, sandbox):
+    run_sync(astronaut)
+    sandbox.reset()
+    run = run_sync(astronaut)
+    assert (run.new_sessions, run.transcripts_fetched) == (0, 0)
+    assert [r.path for r in sandbox.requests] == ["/character/chatHistory/list"]
+
+
+def test_a_transcript_fetched_while_the_player_was_talking_is_fetched_again(astronaut, sandbox):
+    run_sync(astronaut)
+    session = astronaut.sessions.first()
+    ChatSession.objects.filter(pk=session.pk).update(
+        transcript_fetched_at=session.last_interaction_at + timedelta(minutes=1)
+    )
+    assert run_sync(astronaut).transcripts_fetched == 1
+
+
+def test_a_killed_sync_run_again_stores_exactly_what_one_whole_run_does(astronaut, owner):
+    reference_owner = make_user("reference")
+    reference = make_character(reference_owner, make_key(reference_owner), name="DK")
+    run_sync(reference)
+
+    def kill_after_some(progress: SyncRun) -> None:
+        if progress.sessions_done >= 20:
+            raise Killed
+
+    with pytest.raises(Killed):
+        run_sync(astronaut, on_progress=kill_after_some)
+    killed = SyncRun.objects.get(character=astronaut)
+    assert killed.status == SyncRun.RUNNING, "nothing marked it finished"
+    assert 20 <= astronaut.sessions.exclude(transcript_fetched_at=None).count() < 79
+    # Its worker is gone: once the heartbeat is stale, a new run may start, and resumes.
+    SyncRun.objects.filter(pk=killed.pk).update(heartbeat_at=timezone.now() - timedelta(hours=1))
+    resumed = run_sync(astronaut)
+    assert resumed.status == SyncRun.DONE
+    assert resumed.transcripts_fetched < 79
+    assert SyncRun.objects.get(pk=killed.pk).status == SyncRun.INTERRUPTED
+    assert stored_rows(astronaut) == stored_rows(reference)
+
+
+def test_two_syncs_of_one_character_never_run_at_once(astronaut):
+    first, created = sync.claim(astronaut)
+    again, created_again = sync.claim(astronaut)
+    assert created and not created_again and again.pk == first.pk
+    with pytest.raises(IntegrityError), transaction.atomic():
+        SyncRun.objects.create(character=astronaut, status=SyncRun.RUNNING)
+
+
+def test_rate_limits_are_waited_out(astronaut, sandbox):
+    sandbox.fault, sandbox.fault_count, sandbox.fault_paths = "ratelimit", 3, DETAILS
+    run = run_sync(astronaut)
+    assert (run.status, run.transcripts_fetched, run.failures) == (SyncRun.DONE, 79, 0)
+    limited = [r for r in sandbox.requests if r.path in DETAILS]
+    assert len(limited) == 79 + 3
+
+
+def test_server_errors_are_retried(astronaut, sandbox):
+    sandbox.fault, sandbox.fault_count, sandbox.fault_paths = "error_503_html", 5, DETAILS
+    run = run_sync(astronaut)
+    assert (run.status, run.transcripts_fetched, run.failures) == (SyncRun.DONE, 79, 0)
+
+
+def test_a_transcript_that_keeps_failing_is_counted_and_the_rest_stored(astronaut, sandbox):
+    sandbox.fault, sandbox.fault_count, sandbox.fault_paths = "garbage", 1, DETAILS
+    run = run_sync(astronaut)
+    assert (run.status, run.transcripts_fetched, run.failures) == (SyncRun.DONE, 78, 1)
+    assert "not JSON" in run.last_failure
+
+
+def test_convai_going_down_stops_the_sync_and_keeps_what_it_stored(astronaut, sandbox, settings):
+    settings.SYNC_RETRIES = 0
+    sandbox.fault, sandbox.fault_paths = "error_500_html", DETAILS
+    run = run_sync(astronaut)
+    assert run.status == SyncRun.FAILED
+    assert "could not be reached for 8 transcripts in a row" in run.stop_reason
+    assert astronaut.sessions.count() == 79
+
+
+def test_an_invalid_key_stops_the_sync_with_convais_words(astronaut, sandbox):
+    sandbox.fault, sandbox.fault_paths = "invalid_key", DETAILS
+    run = run_sync(astronaut)
+    assert run.status == SyncRun.FAILED
+    assert run.stop_reason.startswith("Stopped: Convai refused the API key.")
+    assert "Invalid API key provided." in run.stop_reason
+
+
+def test_a_sync_can_be_cancelled_and_keeps_what_it_stored(astronaut, sandbox):
+    sandbox.latency_ms = 20
+
+    def cancel_midway(progress: SyncRun) -> None:
+        if progress.sessions_done >= 8:
+            sync.request_cancel(progress)
+
+    run = run_sync(astronaut, on_progress=cancel_midway)
+    assert run.status == SyncRun.CANCELLED
+    assert 8 <= run.transcripts_fetched < 79
+    assert astronaut.sessions.exclude(transcript_fetched_at=None).count() == run.transcripts_fetched
+
+
+def test_a_queued_sync_is_cancelled_before_it_starts(astronaut):
+    run, _ = sync.claim(astronaut)
+    sync.request_cancel(run)
+    assert sync.run(run).status == SyncRun.CANCELLED
+    assert sync.claim(astronaut)[1], "a cancelled run does not block the next"
+
+
+def test_the_command_syncs_a_character_with_a_progress_bar(astronaut, capsys):
+    call_command("sync_history", "--character", ASTRONAUT_ID, "--concurrency", "3")
+    out, err = capsys.readouterr()
+    assert "DK (owner): done; 79 new sessions, 79 transcripts fetched, 0 failures" in out
+    assert "79/79" in err
+    assert Interaction.objects.count() == 483
+
+
+def test_the_command_syncs_all_and_reports_failures(owner, astronaut, sandbox):
+    make_character(
+        owner, make_key(owner, secret="revoked-key-0000", label="Old"), character_id="c2"
+    )
+    with pytest.raises(CommandError, match="1 sync"):
+        call_command("sync_history", "--all")
+    assert Interaction.objects.count() == 483
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--character", "no-such-character"], "No stored character has the ID"),
+        (["--all", "--concurrency", "0"], "at least 1"),
+    ],
+)
+def test_the_command_refuses_bad_arguments(db, args, words):
+    with pytest.raises(CommandError, match=words):
+        call_command("sync_history", *args)
