@@ -111,3 +111,23 @@ def test_refreshing_from_the_sandbox_fills_and_refills_the_same_rows(owner, sand
     fetch.fetch_transcript(session)
     assert list(Line.objects.order_by("pk").values_list("pk", "text")) == lines
     assert ChatSession.objects.count() == 79
+
+
+def test_transcripts_stored_together_each_keep_their_own_lines(owner):
+    character = make_character(owner)
+    one, two = (
+        ChatSession.objects.create(character=character, session_id=sid, started_at=T0)
+        for sid in ("one", "two")
+    )
+    fetch.store_transcripts(
+        [
+            (one, [record(0, ("User", "a"), ("Character", "b"))]),
+            (two, [record(0, ("User", "c")), record(1, ("Character", "d"))]),
+        ]
+    )
+    one.refresh_from_db()
+    two.refresh_from_db()
+    assert (one.interaction_count, two.interaction_count) == (1, 2)
+    assert two.last_interaction_at == T0 + timedelta(seconds=1)
+    assert list(one.lines.order_by("position").values_list("text", flat=True)) == ["a", "b"]
+    assert sorted(two.lines.values_list("text", flat=True)) == ["c", "d"]
