@@ -23,6 +23,13 @@ class Killed(BaseException):
     """Stands in for kill -9: nothing of the sync's own error handling runs."""
 
 
+@pytest.fixture(autouse=True)
+def progress_after_every_transcript(monkeypatch):
+    # The sandbox answers so fast that a whole sync fits between two checkpoints; checkpoint
+    # after every transcript so interruptions land mid-sync.
+    monkeypatch.setattr(sync, "CHECKPOINT_SECONDS", 0)
+
+
 @pytest.fixture
 def astronaut(owner, sandbox, settings):
     settings.SYNC_RETRIES = 3

@@ -161,12 +161,16 @@ def _fetch_transcripts(
                 # Wakes up even while every request waits out a long Retry-After, so the
                 # heartbeat goes on and a cancel is seen.
                 done, _ = wait(in_flight, timeout=CHECKPOINT_SECONDS, return_when=FIRST_COMPLETED)
+                arrived: list[tuple[ChatSession, list[InteractionRecord]]] = []
+                stop: BaseException | None = None
                 for future in done:
                     session = in_flight.pop(future)
+                    sync_run.sessions_done += 1
                     try:
-                        fetch.store_transcript(session, future.result())
-                    except InvalidApiKey:
-                        raise
+                        arrived.append((session, future.result()))
+                        unavailable_in_a_row = 0
+                    except InvalidApiKey as error:
+                        stop = stop or error
                     except ConvaiError as error:
                         sync_run.failures += 1
                         sync_run.last_failure = (
@@ -175,17 +179,22 @@ def _fetch_transcripts(
                         unavailable_in_a_row = (
                             unavailable_in_a_row + 1 if isinstance(error, ConvaiUnavailable) else 0
                         )
-                    else:
-                        sync_run.transcripts_fetched += 1
-                        unavailable_in_a_row = 0
-                    sync_run.sessions_done += 1
-                    submit_next()
-                if unavailable_in_a_row >= 2 * concurrency:
-                    raise _Stop(
-                        SyncRun.FAILED,
-                        f"Stopped: Convai could not be reached for {unavailable_in_a_row} "
-                        f"transcripts in a row. {sync_run.last_failure}",
-                    )
+                        if unavailable_in_a_row >= 2 * concurrency:
+                            stop = stop or _Stop(
+                                SyncRun.FAILED,
+                                f"Stopped: Convai could not be reached for "
+                                f"{unavailable_in_a_row} transcripts in a row. "
+                                f"{sync_run.last_failure}",
+                            )
+                    if stop is None:
+                        submit_next()
+                # Stored while the next requests are already in flight; what arrived before a
+                # stop is stored too.
+                if arrived:
+                    fetch.store_transcripts(arrived)
+                    sync_run.transcripts_fetched += len(arrived)
+                if stop is not None:
+                    raise stop
                 if time.monotonic() - last_checkpoint >= CHECKPOINT_SECONDS:
                     _checkpoint(sync_run, on_progress)
                     last_checkpoint = time.monotonic()
