@@ -105,7 +105,7 @@ def test_a_character_is_added_by_id_and_named_by_convai(owner_client, owner, san
         "/characters/add/", {"api_key": key.pk, "character_id": ASTRONAUT_ID}
     )
     character = Character.objects.get(owner=owner)
-    assert response["Location"] == reverse("character", args=[character.pk])
+    assert response["Location"] == reverse("character", args=[character.character_id])
     assert character.name and character.name != ASTRONAUT_ID
 
 
@@ -162,7 +162,7 @@ def test_all_characters_of_a_key_are_imported_once(owner_client, owner, sandbox)
 
 def test_a_character_is_removed_with_its_stored_history(owner_client, owner):
     character = make_character(owner)
-    assert owner_client.post(f"/characters/{character.pk}/remove/").status_code == 302
+    assert owner_client.post(f"/characters/{character.character_id}/remove/").status_code == 302
     assert not Character.objects.exists()
 
 

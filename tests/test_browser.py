@@ -119,7 +119,7 @@ def test_add_key_and_character_then_read_a_transcript(
     page.get_by_role("button", name="Check and add").click()
 
     # The character page, with its list fetched from Convai on the first visit.
-    expect(page).to_have_url(re.compile(r"/characters/\d+/$"))
+    expect(page).to_have_url(re.compile(rf"/characters/{ASTRONAUT_ID}/$"))
     character_url = page.url
     expect(page.locator(".message-success")).to_contain_text("added.")
     expect(page.locator("#session-list .list-summary")).to_contain_text("79 sessions stored")
@@ -128,7 +128,7 @@ def test_add_key_and_character_then_read_a_transcript(
     # Open one session: htmx swaps the transcript in beside the list and pushes its URL.
     page.evaluate("window.__marker = 1")
     session_row(page, SESSION_ID).click()
-    session_url = re.compile(rf"/characters/\d+/sessions/{SESSION_ID}/$")
+    session_url = re.compile(rf"/characters/{ASTRONAUT_ID}/sessions/{SESSION_ID}/$")
     expect(page).to_have_url(session_url)
     transcript = page.locator("#transcript")
     expect(transcript.locator("h2")).to_contain_text(SESSION_ID)
@@ -171,7 +171,7 @@ def test_hostile_transcript_text_is_shown_not_run(
     make_session(character, session_id="plain-2", transcript_fetched_at=now)
 
     sign_in(page)
-    page.goto(f"/characters/{character.pk}/")
+    page.goto(f"/characters/{character.character_id}/")
     page.evaluate("window.__marker = 1")
     session_row(page, "hostile-1").click()  # through htmx: the swapped-in fragment
     expect(page.locator("#transcript .bubble-player .text")).to_have_text(HOSTILE)
@@ -198,7 +198,9 @@ def test_session_list_pager_swaps_through_htmx(
     character = make_character(user, make_key(user), name="Astronaut")
 
     sign_in(page)
-    page.goto(f"/characters/{character.pk}/")  # first visit fetches the list from the sandbox
+    page.goto(
+        f"/characters/{character.character_id}/"
+    )  # first visit fetches the list from the sandbox
     character_url = page.url
     summary = page.locator("#session-list .list-summary")
     expect(summary).to_contain_text("79 sessions stored")

@@ -23,7 +23,7 @@ def astronaut(owner, sandbox):
 
 
 def test_the_first_visit_fetches_the_session_list(owner_client, astronaut):
-    page = owner_client.get(f"/characters/{astronaut.pk}/").content.decode()
+    page = owner_client.get(f"/characters/{astronaut.character_id}/").content.decode()
     assert "79 sessions stored" in page
     assert "2025-08-20 15:53" in page
     assert "UTC" in page
@@ -31,7 +31,7 @@ def test_the_first_visit_fetches_the_session_list(owner_client, astronaut):
 
 
 def test_the_list_is_a_fragment_for_htmx_and_whole_for_a_history_restore(owner_client, astronaut):
-    url = f"/characters/{astronaut.pk}/"
+    url = f"/characters/{astronaut.character_id}/"
     fragment = owner_client.get(url, **HTMX)
     assert fragment.content.decode().lstrip().startswith('<section id="session-list"')
     assert "HX-Request" in fragment["Vary"]
@@ -42,15 +42,17 @@ def test_the_list_is_a_fragment_for_htmx_and_whole_for_a_history_restore(owner_c
 def test_it_shows_the_memory_flag_and_counts_once_known(owner_client, owner):
     character = make_character(owner, sessions_refreshed_at="2026-10-01T00:00Z")
     make_session(character, in_memory=True, interaction_count=12)
-    page = owner_client.get(f"/characters/{character.pk}/").content.decode()
+    page = owner_client.get(f"/characters/{character.character_id}/").content.decode()
     assert "Long-term memory" in page
     assert "12 interactions" in page
 
 
 @override_settings(SESSIONS_PER_PAGE=10)
 def test_it_pages_newest_first(owner_client, astronaut):
-    first = owner_client.get(f"/characters/{astronaut.pk}/").content.decode()
-    last = owner_client.get(f"/characters/{astronaut.pk}/?page=8", **HTMX).content.decode()
+    first = owner_client.get(f"/characters/{astronaut.character_id}/").content.decode()
+    last = owner_client.get(
+        f"/characters/{astronaut.character_id}/?page=8", **HTMX
+    ).content.decode()
     assert "Page 1 of 8" in first and "Page 8 of 8" in last
     newest, oldest = ChatSession.objects.order_by("-started_at")[0], ChatSession.objects.last()
     assert newest.session_id in first and oldest.session_id in last
@@ -58,14 +60,14 @@ def test_it_pages_newest_first(owner_client, astronaut):
 
 @pytest.mark.parametrize("page", ["abc", "0", "-1", "1.5"])
 def test_a_bad_page_number_is_a_clear_400(owner_client, astronaut, page):
-    response = owner_client.get(f"/characters/{astronaut.pk}/?page={page}")
+    response = owner_client.get(f"/characters/{astronaut.character_id}/?page={page}")
     assert response.status_code == 400
     assert "page number is not valid" in response.content.decode()
 
 
 def test_opening_a_session_fetches_and_shows_its_bubbles(owner_client, astronaut):
-    owner_client.get(f"/characters/{astronaut.pk}/")
-    response = owner_client.get(f"/characters/{astronaut.pk}/sessions/{REAL_SESSION}/")
+    owner_client.get(f"/characters/{astronaut.character_id}/")
+    response = owner_client.get(f"/characters/{astronaut.character_id}/sessions/{REAL_SESSION}/")
     page = response.content.decode()
     assert "bubble-player" in page and "bubble-character" in page
     assert "Hello. Who are you?" in page
@@ -74,9 +76,11 @@ def test_opening_a_session_fetches_and_shows_its_bubbles(owner_client, astronaut
 
 
 def test_an_htmx_click_gets_only_the_transcript(owner_client, astronaut):
-    owner_client.get(f"/characters/{astronaut.pk}/")
+    owner_client.get(f"/characters/{astronaut.character_id}/")
     response = owner_client.get(
-        f"/characters/{astronaut.pk}/sessions/{REAL_SESSION}/", HTTP_HX_TARGET="transcript", **HTMX
+        f"/characters/{astronaut.character_id}/sessions/{REAL_SESSION}/",
+        HTTP_HX_TARGET="transcript",
+        **HTMX,
     )
     page = response.content.decode()
     assert page.lstrip().startswith('<section id="transcript"')
@@ -93,7 +97,7 @@ def test_a_stored_transcript_is_read_without_convai(owner_client, owner, sandbox
     session = make_session(character, transcript_fetched_at="2026-10-01T00:00Z")
     make_interaction(session, ("User", "stored line"), ("Character", "stored answer"))
     sandbox.fault = "error_503_html"
-    page = owner_client.get(f"/characters/{character.pk}/sessions/{session.session_id}/")
+    page = owner_client.get(f"/characters/{character.character_id}/sessions/{session.session_id}/")
     assert "stored answer" in page.content.decode()
     assert sandbox.requests == []
 
@@ -118,7 +122,7 @@ def test_it_tells_triggers_events_other_speakers_and_silent_players_apart(owner_
         ),
     )
     page = owner_client.get(
-        f"/characters/{character.pk}/sessions/{session.session_id}/"
+        f"/characters/{character.character_id}/sessions/{session.session_id}/"
     ).content.decode()
     assert page.count("Character spoke first") == 2  # the greeting and the narrator's line
     assert "bubble-trigger" in page and "Game trigger" in page and "Trigger input" in page
@@ -133,7 +137,7 @@ def test_hostile_text_is_shown_as_text(owner_client, owner):
     session = make_session(character, transcript_fetched_at="2026-10-01T00:00Z")
     make_interaction(session, ("User", "<script>alert('x')</script>\n<img src=x onerror=alert(1)>"))
     page = owner_client.get(
-        f"/characters/{character.pk}/sessions/{session.session_id}/"
+        f"/characters/{character.character_id}/sessions/{session.session_id}/"
     ).content.decode()
     assert "<script>alert" not in page and "<img src=x" not in page
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;\n&lt;img src=x" in page
@@ -159,9 +163,9 @@ def test_a_failed_fetch_says_why_in_the_page(
 ):
     settings.CONVAI_READ_TIMEOUT = 0.3
     sandbox.slow_seconds = 1
-    owner_client.get(f"/characters/{astronaut.pk}/")
+    owner_client.get(f"/characters/{astronaut.character_id}/")
     sandbox.fault = fault
-    response = owner_client.get(f"/characters/{astronaut.pk}/sessions/{REAL_SESSION}/")
+    response = owner_client.get(f"/characters/{astronaut.character_id}/sessions/{REAL_SESSION}/")
     page = response.content.decode()
     assert response.status_code == 200
     assert "Could not fetch this transcript." in page and words in page
@@ -169,30 +173,30 @@ def test_a_failed_fetch_says_why_in_the_page(
 
 
 def test_a_failed_refresh_keeps_the_stored_list(owner_client, astronaut, sandbox):
-    owner_client.get(f"/characters/{astronaut.pk}/")
+    owner_client.get(f"/characters/{astronaut.character_id}/")
     sandbox.fault = "error_503_html"
-    response = owner_client.post(f"/characters/{astronaut.pk}/refresh/", **HTMX)
+    response = owner_client.post(f"/characters/{astronaut.character_id}/refresh/", **HTMX)
     page = response.content.decode()
     assert "Could not refresh the session list." in page and "HTTP 503" in page
     assert "79 sessions stored" in page
 
 
 def test_refresh_reports_what_changed(owner_client, astronaut, sandbox):
-    owner_client.get(f"/characters/{astronaut.pk}/")
+    owner_client.get(f"/characters/{astronaut.character_id}/")
     ChatSession.objects.filter(session_id=REAL_SESSION).delete()
-    response = owner_client.post(f"/characters/{astronaut.pk}/refresh/", follow=True)
+    response = owner_client.post(f"/characters/{astronaut.character_id}/refresh/", follow=True)
     assert "Convai lists 79 session(s), 1 new." in response.content.decode()
 
 
 def test_refetching_a_transcript_adds_what_is_new_and_loses_nothing(owner_client, astronaut):
-    owner_client.get(f"/characters/{astronaut.pk}/sessions/{REAL_SESSION}/")
+    owner_client.get(f"/characters/{astronaut.character_id}/sessions/{REAL_SESSION}/")
     session = ChatSession.objects.get(session_id=REAL_SESSION)
     stored = session.interactions.count()
     first = session.interactions.order_by("occurred_at").first()
     first.occurred_at -= timedelta(days=1)  # as if Convai had since changed that interaction
     first.save()
     response = owner_client.post(
-        f"/characters/{astronaut.pk}/sessions/{REAL_SESSION}/refetch/",
+        f"/characters/{astronaut.character_id}/sessions/{REAL_SESSION}/refetch/",
         HTTP_HX_TARGET="transcript",
         **HTMX,
     )

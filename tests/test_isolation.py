@@ -21,7 +21,7 @@ def owned(owner):
         character, session_id="owned-session", transcript_fetched_at="2026-10-01T00:00Z"
     )
     make_interaction(session, ("User", "secret plot"), ("Character", "spoilers"))
-    return {"key": key.pk, "char": character.pk, "sid": session.session_id}
+    return {"key": key.pk, "char": character.character_id, "sid": session.session_id}
 
 
 # (method, url) of every page that belongs to a user.
@@ -65,5 +65,19 @@ def test_an_outsider_cannot_reach_a_session_through_their_own_character(
     outsider_client, outsider, owned
 ):
     theirs = make_character(outsider, sessions_refreshed_at="2026-10-01T00:00Z")
-    response = outsider_client.get(f"/characters/{theirs.pk}/sessions/{owned['sid']}/")
+    response = outsider_client.get(f"/characters/{theirs.character_id}/sessions/{owned['sid']}/")
     assert response.status_code == 404
+
+
+def test_a_colleague_with_the_same_character_reads_their_own_copy_at_the_same_url(
+    outsider_client, outsider, owned
+):
+    theirs = make_character(outsider, name="Their copy", sessions_refreshed_at="2026-10-01T00:00Z")
+    session = make_session(
+        theirs, session_id=owned["sid"], transcript_fetched_at="2026-10-01T00:00Z"
+    )
+    make_interaction(session, ("User", "their own line"))
+    page = outsider_client.get(f"/characters/{owned['char']}/sessions/{owned['sid']}/")
+    text = page.content.decode()
+    assert page.status_code == 200
+    assert "their own line" in text and "secret plot" not in text

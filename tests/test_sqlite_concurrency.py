@@ -23,14 +23,14 @@ from convai_dashboard.accounts.models import Character
 from convai_dashboard.history.models import ChatSession
 client = Client()
 client.force_login(User.objects.get(username="demo"))
-characters = list(Character.objects.values_list("pk", flat=True))
+characters = list(Character.objects.values_list("pk", "character_id"))
 deadline, requests = time.monotonic() + 8, 0
 while time.monotonic() < deadline and not __import__("pathlib").Path(DONE).exists():
-    pk = random.choice(characters)
-    assert client.get(f"/characters/{pk}/?page={random.randint(1, 5)}").status_code == 200
-    assert client.post(f"/characters/{pk}/refresh/").status_code == 302
+    pk, url = random.choice(characters)
+    assert client.get(f"/characters/{url}/?page={random.randint(1, 5)}").status_code == 200
+    assert client.post(f"/characters/{url}/refresh/").status_code == 302
     session = ChatSession.objects.filter(character_id=pk).order_by("?").first()
-    assert client.get(f"/characters/{pk}/sessions/{session.session_id}/").status_code == 200
+    assert client.get(f"/characters/{url}/sessions/{session.session_id}/").status_code == 200
     requests += 3
 print("web requests:", requests)
 """

@@ -34,12 +34,12 @@ def test_starting_a_sync_queues_it_for_the_worker(
 ):
     settings.TASKS = IMMEDIATE
     with django_capture_on_commit_callbacks(execute=True):
-        response = owner_client.post(f"/characters/{astronaut.pk}/sync/")
+        response = owner_client.post(f"/characters/{astronaut.character_id}/sync/")
     assert response.status_code == 302
     run = SyncRun.objects.get(character=astronaut)
     assert run.status == SyncRun.DONE and run.transcripts_fetched == 79
     assert run.requested_by_id == astronaut.owner_id
-    page = owner_client.get(f"/characters/{astronaut.pk}/").content.decode()
+    page = owner_client.get(f"/characters/{astronaut.character_id}/").content.decode()
     assert "Last sync" in page and "79 transcripts fetched" in page and "79 new sessions" in page
 
 
@@ -53,7 +53,7 @@ def test_a_queued_sync_polls_and_shows_its_progress(owner_client, astronaut):
         started_at=timezone.now() - timedelta(seconds=30),
         heartbeat_at=timezone.now(),
     )
-    response = owner_client.get(f"/characters/{astronaut.pk}/sync/status/", **HTMX)
+    response = owner_client.get(f"/characters/{astronaut.character_id}/sync/status/", **HTMX)
     page = response.content.decode()
     assert page.lstrip().startswith('<div id="sync-status"')
     assert 'hx-trigger="every 1s"' in page
@@ -66,7 +66,7 @@ def test_a_queued_sync_polls_and_shows_its_progress(owner_client, astronaut):
 def test_the_poll_that_sees_the_end_stops_polling_and_refreshes_the_list(owner_client, astronaut):
     SyncRun.objects.create(character=astronaut, status=SyncRun.DONE, transcripts_fetched=7)
     response = owner_client.get(
-        f"/characters/{astronaut.pk}/sync/status/", HTTP_HX_TRIGGER="sync-status", **HTMX
+        f"/characters/{astronaut.character_id}/sync/status/", HTTP_HX_TRIGGER="sync-status", **HTMX
     )
     assert response["HX-Trigger"] == "sync-finished"
     page = response.content.decode()
@@ -74,20 +74,25 @@ def test_the_poll_that_sees_the_end_stops_polling_and_refreshes_the_list(owner_c
 
 
 def test_without_htmx_the_status_is_read_on_the_character_page(owner_client, astronaut):
-    response = owner_client.get(f"/characters/{astronaut.pk}/sync/status/")
-    assert response.status_code == 302 and response["Location"] == f"/characters/{astronaut.pk}/"
+    response = owner_client.get(f"/characters/{astronaut.character_id}/sync/status/")
+    assert (
+        response.status_code == 302
+        and response["Location"] == f"/characters/{astronaut.character_id}/"
+    )
 
 
 def test_a_sync_is_cancelled_from_the_page(owner_client, astronaut):
     run = SyncRun.objects.create(character=astronaut, status=SyncRun.RUNNING)
-    response = owner_client.post(f"/characters/{astronaut.pk}/sync/cancel/", **HTMX)
+    response = owner_client.post(f"/characters/{astronaut.character_id}/sync/cancel/", **HTMX)
     assert response.status_code == 200
     run.refresh_from_db()
     assert run.cancel_requested
 
 
 def test_cancelling_with_nothing_running_is_a_404(owner_client, astronaut):
-    assert owner_client.post(f"/characters/{astronaut.pk}/sync/cancel/").status_code == 404
+    assert (
+        owner_client.post(f"/characters/{astronaut.character_id}/sync/cancel/").status_code == 404
+    )
 
 
 def test_a_sync_killed_with_its_worker_shows_as_interrupted(owner_client, astronaut, settings):
@@ -95,7 +100,7 @@ def test_a_sync_killed_with_its_worker_shows_as_interrupted(owner_client, astron
     SyncRun.objects.create(
         character=astronaut, status=SyncRun.RUNNING, heartbeat_at="2026-01-01T00:00Z"
     )
-    page = owner_client.get(f"/characters/{astronaut.pk}/").content.decode()
+    page = owner_client.get(f"/characters/{astronaut.character_id}/").content.decode()
     assert "interrupted" in page and "stopped reporting progress" in page
     assert "Sync all transcripts" in page, "a new sync can be started"
 
@@ -111,13 +116,15 @@ def test_stored_history_reads_while_convai_is_unreachable(owner_client, owner, s
     character = make_character(owner, make_key(owner), sessions_refreshed_at="2026-10-01T00:00Z")
     session = make_session(character, transcript_fetched_at="2026-10-01T00:00Z")
     make_interaction(session, ("User", "Are you there?"), ("Character", "Always."))
-    refreshed = owner_client.post(f"/characters/{character.pk}/refresh/", follow=True)
+    refreshed = owner_client.post(f"/characters/{character.character_id}/refresh/", follow=True)
     assert "connection refused" in refreshed.content.decode()
-    page = owner_client.get(f"/characters/{character.pk}/").content.decode()
+    page = owner_client.get(f"/characters/{character.character_id}/").content.decode()
     assert "Showing stored history." in page
     assert "Convai could not be reached" in page and "connection refused" in page
     assert "The session list was last refreshed" in page
-    transcript = owner_client.get(f"/characters/{character.pk}/sessions/{session.session_id}/")
+    transcript = owner_client.get(
+        f"/characters/{character.character_id}/sessions/{session.session_id}/"
+    )
     assert transcript.status_code == 200 and "Always." in transcript.content.decode()
 
 
@@ -126,10 +133,10 @@ def test_the_offline_banner_goes_once_convai_answers_again(owner_client, owner, 
         owner, make_key(owner), character_id=ASTRONAUT_ID, sessions_refreshed_at="2026-10-01T00:00Z"
     )
     sandbox.fault = "error_503_html"
-    owner_client.post(f"/characters/{character.pk}/refresh/")
+    owner_client.post(f"/characters/{character.character_id}/refresh/")
     sandbox.fault = None
-    owner_client.post(f"/characters/{character.pk}/refresh/")
+    owner_client.post(f"/characters/{character.character_id}/refresh/")
     assert (
         "Showing stored history."
-        not in owner_client.get(f"/characters/{character.pk}/").content.decode()
+        not in owner_client.get(f"/characters/{character.character_id}/").content.decode()
     )

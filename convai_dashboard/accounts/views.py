@@ -126,7 +126,7 @@ def character_add(request: HtmxHttpRequest) -> HttpResponse:
             messages.warning(request, f"{text} {found.note}")
         else:
             messages.success(request, text)
-        return redirect("character", pk=character.pk)
+        return redirect("character", character_id=character.character_id)
     return _characters_page(request, add_form=form, status=400)
 
 
@@ -148,8 +148,10 @@ def characters_import(request: HtmxHttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def character_remove(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    character = get_object_or_404(Character.objects.for_user(request.user), pk=pk)
+def character_remove(request: HtmxHttpRequest, character_id: str) -> HttpResponse:
+    character = get_object_or_404(
+        Character.objects.for_user(request.user), character_id=character_id
+    )
     if request.method == "POST":
         character.delete()
         messages.success(request, f"{character.display_name} and its stored history removed.")

@@ -20,9 +20,12 @@ from convai_dashboard.http import HtmxHttpRequest
 TEMPLATE = "history/character.html"
 
 
-def _owned_character(request: HtmxHttpRequest, pk: int) -> Character:
+def _owned_character(request: HtmxHttpRequest, character_id: str) -> Character:
+    # URLs name characters by Convai's ID, so a link means the same view to every user who has
+    # that character; each reads their own copy, and anyone else gets a 404.
     return get_object_or_404(
-        Character.objects.for_user(request.user).select_related("api_key"), pk=pk
+        Character.objects.for_user(request.user).select_related("api_key"),
+        character_id=character_id,
     )
 
 
@@ -77,8 +80,8 @@ def _bad_query(request: HtmxHttpRequest, character: Character) -> HttpResponse:
 
 @require_GET
 @vary_on_headers("HX-Request")
-def character(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    character = _owned_character(request, pk)
+def character(request: HtmxHttpRequest, character_id: str) -> HttpResponse:
+    character = _owned_character(request, character_id)
     context = _list_context(request, character)
     if context is None:
         return _bad_query(request, character)
@@ -87,8 +90,8 @@ def character(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @vary_on_headers("HX-Request")
-def session(request: HtmxHttpRequest, pk: int, session_id: str) -> HttpResponse:
-    character = _owned_character(request, pk)
+def session(request: HtmxHttpRequest, character_id: str, session_id: str) -> HttpResponse:
+    character = _owned_character(request, character_id)
     context = _list_context(request, character)
     if context is None:
         return _bad_query(request, character)
@@ -109,8 +112,8 @@ def _transcript_context(chat: ChatSession, refetch: bool = False) -> dict[str, A
 
 
 @require_POST
-def refresh(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    character = _owned_character(request, pk)
+def refresh(request: HtmxHttpRequest, character_id: str) -> HttpResponse:
+    character = _owned_character(request, character_id)
     try:
         result = fetch.refresh_sessions(character)
     except ConvaiError as error:
@@ -125,7 +128,7 @@ def refresh(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         }
         return render(request, f"{TEMPLATE}#session-list", context)
     (messages.error if failed else messages.success)(request, notice)
-    return redirect("character", pk=character.pk)
+    return redirect("character", character_id=character.character_id)
 
 
 def _describe_refresh(result: fetch.RefreshResult) -> str:
@@ -136,8 +139,10 @@ def _describe_refresh(result: fetch.RefreshResult) -> str:
 
 
 @require_POST
-def refetch_transcript(request: HtmxHttpRequest, pk: int, session_id: str) -> HttpResponse:
-    character = _owned_character(request, pk)
+def refetch_transcript(
+    request: HtmxHttpRequest, character_id: str, session_id: str
+) -> HttpResponse:
+    character = _owned_character(request, character_id)
     chat = get_object_or_404(character.sessions, session_id=session_id)
     if _is_fragment_request(request):
         context = {
@@ -148,7 +153,7 @@ def refetch_transcript(request: HtmxHttpRequest, pk: int, session_id: str) -> Ht
         return render(request, f"{TEMPLATE}#transcript", context)
     context = _transcript_context(chat, refetch=True)
     if context["transcript_error"] is None:
-        return redirect("session", pk=character.pk, session_id=chat.session_id)
+        return redirect("session", character_id=character.character_id, session_id=chat.session_id)
     list_context = _list_context(request, character) or {}
     return _render(request, {**list_context, **context})
 
@@ -168,11 +173,11 @@ def _sync_status(request: HtmxHttpRequest, character: Character) -> HttpResponse
 
 
 @require_POST
-def sync_start(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    character = _owned_character(request, pk)
+def sync_start(request: HtmxHttpRequest, character_id: str) -> HttpResponse:
+    character = _owned_character(request, character_id)
     if character.api_key is None:
         messages.error(request, "This character has no API key; add it again under a key.")
-        return redirect("character", pk=character.pk)
+        return redirect("character", character_id=character.character_id)
     _, created = tasks.start_sync(character, request.user)
     if _is_fragment_request(request):
         return _sync_status(request, character)
@@ -180,25 +185,25 @@ def sync_start(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         messages.info(request, "Sync queued: every transcript will be fetched in the background.")
     else:
         messages.info(request, "A sync of this character is already under way.")
-    return redirect("character", pk=character.pk)
+    return redirect("character", character_id=character.character_id)
 
 
 @require_GET
 @vary_on_headers("HX-Request")
-def sync_status(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    character = _owned_character(request, pk)
+def sync_status(request: HtmxHttpRequest, character_id: str) -> HttpResponse:
+    character = _owned_character(request, character_id)
     if _is_fragment_request(request):
         return _sync_status(request, character)
     # Without htmx the status is read on the character page.
-    return redirect("character", pk=character.pk)
+    return redirect("character", character_id=character.character_id)
 
 
 @require_POST
-def sync_cancel(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    character = _owned_character(request, pk)
+def sync_cancel(request: HtmxHttpRequest, character_id: str) -> HttpResponse:
+    character = _owned_character(request, character_id)
     run = get_object_or_404(character.sync_runs.active())
     sync.request_cancel(run)
     if _is_fragment_request(request):
         return _sync_status(request, character)
     messages.info(request, "Cancelling the sync; what it stored so far is kept.")
-    return redirect("character", pk=character.pk)
+    return redirect("character", character_id=character.character_id)
