@@ -6,10 +6,12 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.db.models import F
 from django.test import Client
 
 from convai_dashboard.accounts.models import ApiKey, Character
 from convai_dashboard.history.models import ChatSession, Interaction, Line
+from convai_dashboard.history.text import fold
 from convai_dashboard.sandbox import ASTRONAUT_ID, DEMO_KEY, SandboxServer
 
 
@@ -55,7 +57,11 @@ def make_character(owner: User, api_key: ApiKey | None = None, **kwargs: Any) ->
 def make_session(character: Character, **kwargs: Any) -> ChatSession:
     kwargs.setdefault("session_id", f"session-{ChatSession.objects.count() + 1}")
     kwargs.setdefault("started_at", datetime(2026, 10, 1, 12, 0, tzinfo=UTC))
-    return ChatSession.objects.create(character=character, **kwargs)
+    session = ChatSession.objects.create(character=character, **kwargs)
+    # As the store does when it stores a session list.
+    Character.objects.filter(pk=character.pk).update(session_count=F("session_count") + 1)
+    character.refresh_from_db(fields=["session_count"])
+    return session
 
 
 def make_interaction(session: ChatSession, *turns: tuple[str, str], **kwargs: Any) -> Interaction:
@@ -65,7 +71,12 @@ def make_interaction(session: ChatSession, *turns: tuple[str, str], **kwargs: An
     interaction = Interaction.objects.create(session=session, **kwargs)
     for position, (speaker, text) in enumerate(turns):
         Line.objects.create(
-            interaction=interaction, session=session, position=position, speaker=speaker, text=text
+            interaction=interaction,
+            session=session,
+            position=position,
+            speaker=speaker,
+            text=text,
+            search_text=fold(text),
         )
     return interaction
 

@@ -68,6 +68,8 @@ class Character(models.Model):
     name = models.CharField(max_length=200, blank=True)
     added_at = models.DateTimeField(auto_now_add=True)
     sessions_refreshed_at = models.DateTimeField(null=True, blank=True)
+    # Sessions stored, kept up to date by the store so a page never counts them all.
+    session_count = models.PositiveIntegerField(default=0)
     # The last time Convai could not be asked about this character, and why: pages show it so
     # a reader knows the stored data may be behind.
     convai_error = models.TextField(blank=True)

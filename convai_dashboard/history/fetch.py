@@ -30,7 +30,8 @@ from convai_dashboard.convai import (
 )
 from convai_dashboard.convai.records import Interaction as InteractionRecord
 from convai_dashboard.convai.records import SessionSummary
-from convai_dashboard.history.models import ChatSession, Interaction, Line
+from convai_dashboard.history.models import CHARACTER, PLAYER, ChatSession, Interaction, Line
+from convai_dashboard.history.text import fold
 
 
 class NoUsableKey(ConvaiError):
@@ -153,23 +154,27 @@ LIST_CHUNK = 5000
 
 
 def _upsert_sessions_sql() -> str:
-    table, meta = ChatSession._meta.db_table, ChatSession._meta
-    columns: list[str] = [
-        meta.get_field(name).column  # type: ignore[union-attr,misc]
-        for name in (
-            "character",
-            "session_id",
-            "started_at",
-            "in_memory",
-            "first_seen_at",
-            "listed_at",
-            "on_convai",
-        )
-    ]
-    updated = ", ".join(f"{c} = excluded.{c}" for c in columns[2:4] + columns[5:])
+    meta = ChatSession._meta
+    inserted = (
+        "character",
+        "session_id",
+        "started_at",
+        "in_memory",
+        "first_seen_at",
+        "listed_at",
+        "on_convai",
+        "interaction_count",
+    )
+    updated = ("started_at", "in_memory", "listed_at", "on_convai")
+
+    def column(name: str) -> str:
+        return meta.get_field(name).column  # type: ignore[union-attr,return-value]
+
     return (
-        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))}) "
-        f"ON CONFLICT ({columns[0]}, {columns[1]}) DO UPDATE SET {updated}"
+        f"INSERT INTO {meta.db_table} ({', '.join(column(n) for n in inserted)}) "
+        f"VALUES ({', '.join(['%s'] * len(inserted))}) "
+        f"ON CONFLICT ({column('character')}, {column('session_id')}) DO UPDATE SET "
+        + ", ".join(f"{column(n)} = excluded.{column(n)}" for n in updated)
     )
 
 
@@ -196,6 +201,7 @@ def store_session_list(character: Character, summaries: Iterable[SessionSummary]
                         stamp,
                         stamp,
                         True,
+                        0,
                     )
                     for s in chunk
                 ],
@@ -204,9 +210,9 @@ def store_session_list(character: Character, summaries: Iterable[SessionSummary]
         gone = character.sessions.filter(on_convai=True, listed_at__lt=now).update(on_convai=False)
         after = character.sessions.count()
         Character.objects.filter(pk=character.pk).update(
-            sessions_refreshed_at=now, convai_error="", convai_error_at=None
+            sessions_refreshed_at=now, convai_error="", convai_error_at=None, session_count=after
         )
-    character.sessions_refreshed_at = now
+    character.sessions_refreshed_at, character.session_count = now, after
     character.convai_error, character.convai_error_at = "", None
     return RefreshResult(listed=listed, new=after - before, gone=gone)
 
@@ -271,6 +277,7 @@ def store_transcripts(fetched: list[tuple[ChatSession, list[InteractionRecord]]]
                     position=position,
                     speaker=turn.speaker,
                     text=turn.message,
+                    search_text=fold(turn.message),
                 )
                 for session, interactions in keyed
                 for record, ordinal in interactions
@@ -279,17 +286,37 @@ def store_transcripts(fetched: list[tuple[ChatSession, list[InteractionRecord]]]
             batch_size=1000,
             update_conflicts=True,
             unique_fields=["interaction", "position"],
-            update_fields=["speaker", "text"],
+            update_fields=["speaker", "text", "search_text"],
         )
         stored: dict[int, list[datetime]] = {session.pk: [] for session, _ in keyed}
         for session_pk, occurred_at, _ in ids:
             stored[session_pk].append(occurred_at)
-        for session, _ in keyed:
+        sessions = [session for session, _ in keyed]
+        # From everything stored, not just this answer: nothing stored is ever dropped.
+        with_trigger = set(
+            Interaction.objects.filter(session__in=sessions, is_trigger_input=True).values_list(
+                "session_id", flat=True
+            )
+        )
+        with_other = set(
+            Line.objects.filter(session__in=sessions)
+            .exclude(speaker__in=[PLAYER, CHARACTER])
+            .values_list("session_id", flat=True)
+        )
+        for session in sessions:
             session.interaction_count = len(stored[session.pk])
             session.last_interaction_at = max(stored[session.pk], default=None)
             session.transcript_fetched_at = now
+            session.has_trigger = session.pk in with_trigger
+            session.has_other_speaker = session.pk in with_other
         ChatSession.objects.bulk_update(
-            [session for session, _ in keyed],
-            ["interaction_count", "last_interaction_at", "transcript_fetched_at"],
+            sessions,
+            [
+                "interaction_count",
+                "last_interaction_at",
+                "transcript_fetched_at",
+                "has_trigger",
+                "has_other_speaker",
+            ],
             batch_size=500,
         )

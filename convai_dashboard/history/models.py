@@ -35,13 +35,16 @@ class ChatSession(models.Model):
     session_id = models.CharField(max_length=200)
     started_at = models.DateTimeField()
     in_memory = models.BooleanField(default=False)
-    # Known once the transcript has been fetched.
-    interaction_count = models.PositiveIntegerField(null=True, blank=True)
+    # 0 until the transcript has been fetched (transcript_fetched_at says which).
+    interaction_count = models.PositiveIntegerField(default=0)
     first_seen_at = models.DateTimeField(default=timezone.now)
     listed_at = models.DateTimeField(default=timezone.now)
     transcript_fetched_at = models.DateTimeField(null=True, blank=True)
     # The newest interaction stored: a transcript fetched soon after it may still have grown.
     last_interaction_at = models.DateTimeField(null=True, blank=True)
+    # Known once the transcript is stored; kept on the session so filters need no join.
+    has_trigger = models.BooleanField(null=True, blank=True)
+    has_other_speaker = models.BooleanField(null=True, blank=True)
     # False once a refresh of the list no longer finds it on Convai; it stays stored.
     on_convai = models.BooleanField(default=True)
 
@@ -54,7 +57,13 @@ class ChatSession(models.Model):
                 fields=["character", "session_id"], name="unique_session_per_character"
             )
         ]
-        indexes = [models.Index(fields=["character", "-started_at", "-id"], name="session_newest")]
+        # Keyset pagination walks these in either direction, for each sort of the list.
+        indexes = [
+            models.Index(fields=["character", "started_at", "session_id"], name="session_by_start"),
+            models.Index(
+                fields=["character", "interaction_count", "session_id"], name="session_by_length"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.session_id
@@ -93,6 +102,8 @@ class Line(models.Model):
     position = models.PositiveSmallIntegerField()
     speaker = models.CharField(max_length=100)
     text = models.TextField(blank=True)
+    # The text folded for full-text search (text.fold); both search engines index this.
+    search_text = models.TextField(blank=True)
 
     class Meta:
         ordering = ["position"]
@@ -121,6 +132,13 @@ class Line(models.Model):
         if self.speaker == CHARACTER:
             return "character"
         return "other"
+
+    @property
+    def anchor(self) -> str:
+        """The line's id in its transcript page: made of what identifies it, so a link to it
+        survives re-syncs and works in a colleague's copy (needs the interaction loaded)."""
+        at = self.interaction.occurred_at
+        return f"line-{at:%Y%m%dT%H%M%S%f}-{self.interaction.ordinal}-{self.position}"
 
     @property
     def is_refusal(self) -> bool:

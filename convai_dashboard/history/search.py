@@ -1,0 +1,111 @@
+"""Full-text search over stored lines: one interface, two engines (SQLite FTS5 for the embedded
+default, a PostgreSQL GIN index for teams), both over the same folded text (text.py).
+
+Results come newest-stored first, 50 at a time, continued by line id, so the first page of a
+word found a million times costs what the first page of a rare one does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import connection
+
+from convai_dashboard.accounts.models import Character
+from convai_dashboard.history.models import ChatSession, Line
+from convai_dashboard.history.text import Term, parse_query
+
+
+def _fts5_query(terms: list[Term]) -> str:
+    # Each term is a quoted FTS5 string, so nothing a user types is read as FTS5 syntax; the
+    # folded words hold only letters and digits anyway.
+    return " AND ".join('"' + " ".join(t.words) + '"' + ("*" if t.prefix else "") for t in terms)
+
+
+def _tsquery(terms: list[Term]) -> str:
+    def term(t: Term) -> str:
+        lexemes = [f"'{w}'" for w in t.words]
+        if t.prefix:
+            lexemes[-1] += ":*"
+        return "(" + " <-> ".join(lexemes) + ")"
+
+    return " & ".join(term(t) for t in terms)
+
+
+def _matching_line_ids(
+    terms: list[Term], owner_id: int, character_id: int | None, before: int | None, limit: int
+) -> list[int]:
+    line, session, character = (
+        Line._meta.db_table,
+        ChatSession._meta.db_table,
+        Character._meta.db_table,
+    )
+    conditions, params = ["c.owner_id = %s"], [owner_id]
+    if character_id is not None:
+        conditions.append("c.id = %s")
+        params.append(character_id)
+    if before is not None:
+        conditions.append("l.id < %s")
+        params.append(before)
+    if connection.vendor == "sqlite":
+        sql = (
+            f"SELECT l.id FROM {line}_fts f JOIN {line} l ON l.id = f.rowid "
+            f"JOIN {session} s ON s.id = l.session_id JOIN {character} c ON c.id = s.character_id "
+            f"WHERE {line}_fts MATCH %s AND {' AND '.join(conditions)} "
+            "ORDER BY f.rowid DESC LIMIT %s"
+        )
+        match = _fts5_query(terms)
+    else:
+        sql = (
+            f"SELECT l.id FROM {line} l "
+            f"JOIN {session} s ON s.id = l.session_id JOIN {character} c ON c.id = s.character_id "
+            "WHERE to_tsvector('simple', l.search_text) @@ to_tsquery('simple', %s) "
+            f"AND {' AND '.join(conditions)} ORDER BY l.id DESC LIMIT %s"
+        )
+        match = _tsquery(terms)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [match, *params, limit])
+        return [row[0] for row in cursor.fetchall()]
+
+
+@dataclass(frozen=True)
+class Results:
+    terms: list[Term]
+    lines: list[Line]  # with interaction, session and character loaded
+    more: bool  # another page follows, from before=lines[-1].pk
+
+    @property
+    def next_before(self) -> int | None:
+        return self.lines[-1].pk if self.more and self.lines else None
+
+
+def search_lines(
+    user_id: int,
+    query: str,
+    *,
+    character: Character | None = None,
+    before: int | None = None,
+    limit: int = 50,
+) -> Results:
+    terms = parse_query(query)
+    if not terms:
+        return Results(terms, [], False)
+    ids = _matching_line_ids(terms, user_id, character.pk if character else None, before, limit + 1)
+    lines = list(
+        Line.objects.filter(pk__in=ids[:limit])
+        .select_related("interaction", "session__character")
+        .order_by("-pk")
+    )
+    return Results(terms, lines, len(ids) > limit)
+
+
+def exchanges(lines: list[Line]) -> dict[int, list[Line]]:
+    """Every line of the hits' interactions, in order, keyed by interaction: the context in
+    which each hit was said (the player's line and the character's answer)."""
+    by_interaction: dict[int, list[Line]] = {line.interaction_id: [] for line in lines}
+    context = Line.objects.filter(interaction__in=list(by_interaction)).select_related(
+        "interaction"
+    )
+    for line in context.order_by("position"):
+        by_interaction[line.interaction_id].append(line)
+    return by_interaction
