@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import html
+import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.test import override_settings
@@ -15,6 +17,7 @@ pytestmark = pytest.mark.django_db
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 REAL_SESSION = "9fc15ee9-5f69-4f4b-916b-9c71a9a8786f"
+T = datetime(2026, 10, 2, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -41,28 +44,73 @@ def test_the_list_is_a_fragment_for_htmx_and_whole_for_a_history_restore(owner_c
 
 def test_it_shows_the_memory_flag_and_counts_once_known(owner_client, owner):
     character = make_character(owner, sessions_refreshed_at="2026-10-01T00:00Z")
-    make_session(character, in_memory=True, interaction_count=12)
+    make_session(character, in_memory=True, interaction_count=12, transcript_fetched_at=T)
+    make_session(character, session_id="unfetched")
     page = owner_client.get(f"/characters/{character.character_id}/").content.decode()
     assert "Long-term memory" in page
-    assert "12 interactions" in page
+    assert "12 interactions" in page and "not fetched" in page
+
+
+def listed(page: str) -> list[str]:
+    return re.findall(r'class="session-id mono">([^<]+)<', page)
+
+
+def pager_link(page: str, rel: str) -> str | None:
+    found = re.search(rf'<a href="([^"]+)"[^>]*rel="{rel}"', page)
+    return html.unescape(found.group(1)) if found else None
 
 
 @override_settings(SESSIONS_PER_PAGE=10)
-def test_it_pages_newest_first(owner_client, astronaut):
-    first = owner_client.get(f"/characters/{astronaut.character_id}/").content.decode()
-    last = owner_client.get(
-        f"/characters/{astronaut.character_id}/?page=8", **HTMX
-    ).content.decode()
-    assert "Page 1 of 8" in first and "Page 8 of 8" in last
-    newest, oldest = ChatSession.objects.order_by("-started_at")[0], ChatSession.objects.last()
-    assert newest.session_id in first and oldest.session_id in last
+def test_it_pages_through_every_session_once_newest_first(owner_client, astronaut):
+    url = f"/characters/{astronaut.character_id}/"
+    owner_client.get(url)  # the first visit stores the list
+    expected = list(
+        ChatSession.objects.order_by("-started_at", "-session_id").values_list(
+            "session_id", flat=True
+        )
+    )
+    seen, next_url = [], url
+    while next_url:
+        page = owner_client.get(next_url, **HTMX).content.decode()
+        seen += listed(page)
+        next_url = pager_link(page, "next")
+    assert seen == expected and len(seen) == 79
 
 
-@pytest.mark.parametrize("page", ["abc", "0", "-1", "1.5"])
-def test_a_bad_page_number_is_a_clear_400(owner_client, astronaut, page):
-    response = owner_client.get(f"/characters/{astronaut.character_id}/?page={page}")
+@override_settings(SESSIONS_PER_PAGE=10)
+def test_the_last_page_is_one_link_away_and_pages_back(owner_client, astronaut):
+    url = f"/characters/{astronaut.character_id}/"
+    last = owner_client.get(url + "?last=1").content.decode()
+    oldest = list(ChatSession.objects.order_by("started_at", "session_id")[:10])
+    assert listed(last) == [s.session_id for s in reversed(oldest)]
+    assert pager_link(last, "next") is None
+    before_last = listed(owner_client.get(pager_link(last, "prev")).content.decode())
+    newer = ChatSession.objects.order_by("started_at", "session_id")[10:20]
+    assert before_last == [s.session_id for s in reversed(newer)]
+
+
+@pytest.mark.parametrize(
+    ("query", "words"),
+    [
+        ("after=nonsense", "page link is not valid"),
+        ("before=2026-13-45T00:00:00~x", "page link is not valid"),
+        ("min_interactions=-1", "greater than or equal to 0"),
+        ("start_from=yesterday", "Enter a valid date"),
+        ("start_from=2026-02-01&start_to=2026-01-01", "end date is before the start date"),
+        ("min_interactions=9&max_interactions=3", "maximum is below the minimum"),
+        ("sort=loudest", "Select a valid choice"),
+        ("memory=perhaps", "Select a valid choice"),
+    ],
+)
+def test_bad_list_input_is_a_clear_400_with_the_list_still_shown(
+    owner_client, astronaut, query, words
+):
+    response = owner_client.get(f"/characters/{astronaut.character_id}/?{query}")
+    page = response.content.decode()
     assert response.status_code == 400
-    assert "page number is not valid" in response.content.decode()
+    assert "filters are not valid" in page or "page link is not valid" in page
+    assert words in html.unescape(page)
+    assert "79 sessions stored" in page
 
 
 def test_opening_a_session_fetches_and_shows_its_bubbles(owner_client, astronaut):

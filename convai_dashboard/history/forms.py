@@ -1,12 +1,147 @@
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
 from django import forms
+from django.db.models import QuerySet
+
+from convai_dashboard.accounts.models import Character
+from convai_dashboard.history.listing import BadCursor, decode_cursor
+from convai_dashboard.history.models import ChatSessionQuerySet
+
+ANY = [("", "Any")]
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
 
 
 class SessionListForm(forms.Form):
-    """The query string of a session list. Grows with the filters to come."""
+    """The query string of a session list: filters, sort and position."""
 
-    page = forms.IntegerField(min_value=1, required=False)
+    start_from = forms.DateField(
+        required=False, label="Started from", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    start_to = forms.DateField(
+        required=False, label="Started until", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    memory = forms.ChoiceField(
+        required=False,
+        label="Long-term memory",
+        choices=[*ANY, ("yes", "In long-term memory"), ("no", "Not in memory")],
+    )
+    trigger = forms.ChoiceField(
+        required=False,
+        label="Trigger inputs",
+        choices=[*ANY, ("yes", "Has trigger inputs"), ("no", "No trigger inputs")],
+    )
+    other_speaker = forms.ChoiceField(
+        required=False,
+        label="Other speakers",
+        choices=[*ANY, ("yes", "Someone besides player and character"), ("no", "Only those two")],
+    )
+    stored = forms.ChoiceField(
+        required=False,
+        label="Transcript",
+        choices=[*ANY, ("yes", "Stored here"), ("no", "Not fetched yet")],
+    )
+    min_interactions = forms.IntegerField(required=False, min_value=0, label="At least")
+    max_interactions = forms.IntegerField(required=False, min_value=0, label="At most")
+    sort = forms.ChoiceField(
+        required=False,
+        choices=[
+            ("newest", "Newest first"),
+            ("oldest", "Oldest first"),
+            ("longest", "Longest first"),
+        ],
+    )
+    after = forms.CharField(required=False, max_length=300, widget=forms.HiddenInput)
+    before = forms.CharField(required=False, max_length=300, widget=forms.HiddenInput)
+    last = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
-    def clean_page(self) -> int:
-        return self.cleaned_data["page"] or 1
+    FILTERS = (
+        "start_from",
+        "start_to",
+        "memory",
+        "trigger",
+        "other_speaker",
+        "stored",
+        "min_interactions",
+        "max_interactions",
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        data["sort"] = data.get("sort") or "newest"
+        start, end = data.get("start_from"), data.get("start_to")
+        if start and end and start > end:
+            self.add_error("start_to", "The end date is before the start date.")
+        low, high = data.get("min_interactions"), data.get("max_interactions")
+        if low is not None and high is not None and low > high:
+            self.add_error("max_interactions", "The maximum is below the minimum.")
+        for name in ("after", "before"):
+            if data.get(name):
+                try:
+                    data[name] = decode_cursor(data[name], data["sort"])
+                except BadCursor:
+                    self.add_error(None, "That page link is not valid; showing the first page.")
+            else:
+                data[name] = None
+        return data
+
+    @property
+    def is_filtered(self) -> bool:
+        return any(self.cleaned_data.get(name) not in (None, "") for name in self.FILTERS)
+
+    def apply(self, sessions: ChatSessionQuerySet) -> ChatSessionQuerySet:
+        data = self.cleaned_data
+        # Whole UTC days, as bounds on the indexed column.
+        if data.get("start_from"):
+            sessions = sessions.filter(started_at__gte=_midnight(data["start_from"]))
+        if data.get("start_to"):
+            sessions = sessions.filter(
+                started_at__lt=_midnight(data["start_to"] + timedelta(days=1))
+            )
+        for name, field in (
+            ("memory", "in_memory"),
+            ("trigger", "has_trigger"),
+            ("other_speaker", "has_other_speaker"),
+        ):
+            if data.get(name):
+                sessions = sessions.filter(**{field: data[name] == "yes"})
+        if data.get("stored"):
+            sessions = sessions.filter(transcript_fetched_at__isnull=data["stored"] == "no")
+        low, high = data.get("min_interactions"), data.get("max_interactions")
+        if low is not None or high is not None:
+            # Counts are known only for stored transcripts.
+            sessions = sessions.filter(transcript_fetched_at__isnull=False)
+        if low is not None:
+            sessions = sessions.filter(interaction_count__gte=low)
+        if high is not None:
+            sessions = sessions.filter(interaction_count__lte=high)
+        return sessions
+
+
+class SearchForm(forms.Form):
+    q = forms.CharField(
+        required=False,
+        max_length=200,
+        label="Search",
+        help_text='Words, "exact phrases" and prefixes (forg*); case and accents do not matter.',
+        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
+    )
+    character = forms.ChoiceField(required=False, label="In")
+    before = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, characters: QuerySet[Character], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.characters = characters
+        self.fields["character"].choices = [  # type: ignore[attr-defined]
+            ("", "All your characters"),
+            *((c.character_id, c.display_name) for c in characters),
+        ]
+
+    def clean_character(self) -> Character | None:
+        chosen = self.cleaned_data["character"]
+        return self.characters.get(character_id=chosen) if chosen else None

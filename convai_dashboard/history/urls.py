@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from django.urls import path
 
-from convai_dashboard.history import views
+from convai_dashboard.history import search_views, views
 
 urlpatterns = [
+    path("search/", search_views.search_page, name="search"),
     path("characters/<str:character_id>/", views.character, name="character"),
     path("characters/<str:character_id>/refresh/", views.refresh, name="refresh_sessions"),
     path("characters/<str:character_id>/sync/", views.sync_start, name="sync_start"),

@@ -4,20 +4,29 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.paginator import Page, Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from convai_dashboard.accounts.models import Character
 from convai_dashboard.convai import ConvaiError
-from convai_dashboard.history import fetch, sync, tasks
+from convai_dashboard.history import fetch, listing, sync, tasks
 from convai_dashboard.history.forms import SessionListForm
 from convai_dashboard.history.models import ChatSession, SyncRun
+from convai_dashboard.history.text import Term, parse_query
 from convai_dashboard.http import HtmxHttpRequest
 
 TEMPLATE = "history/character.html"
+LIST_FIELDS = (
+    "session_id",
+    "started_at",
+    "in_memory",
+    "interaction_count",
+    "on_convai",
+    "transcript_fetched_at",
+)
 
 
 def _owned_character(request: HtmxHttpRequest, character_id: str) -> Character:
@@ -29,12 +38,80 @@ def _owned_character(request: HtmxHttpRequest, character_id: str) -> Character:
     )
 
 
-def _sessions_page(character: Character, number: int) -> Page:
-    sessions = character.sessions.only(
-        "session_id", "started_at", "in_memory", "interaction_count", "on_convai"
+def _list_context(request: HtmxHttpRequest, character: Character) -> dict[str, Any]:
+    """The session list as the query string asks for it; `query_error` says what was wrong
+    with the query string, if anything (the page then shows the plain list)."""
+    form = SessionListForm(request.GET)
+    valid = form.is_valid()
+    convai_error = None
+    if character.sessions_refreshed_at is None:
+        # First visit to a character: fill the store before showing an empty list.
+        try:
+            fetch.refresh_sessions(character)
+        except ConvaiError as error:
+            convai_error = error.user_message
+    data: dict[str, Any] = (
+        form.cleaned_data if valid else {"sort": "newest", "after": None, "before": None}
     )
-    paginator = Paginator(sessions, settings.SESSIONS_PER_PAGE)
-    return paginator.get_page(number)
+    sessions = character.sessions.all()
+    if valid:
+        sessions = form.apply(sessions)
+    page = listing.page_of(
+        sessions.only(*LIST_FIELDS),
+        data["sort"],
+        after=data["after"],
+        before=data["before"],
+        last=bool(data.get("last")),
+        size=settings.SESSIONS_PER_PAGE,
+    )
+    filtered = valid and form.is_filtered
+    on_list_page = request.resolver_match is not None and request.resolver_match.url_name in (
+        "character",
+        "session",
+    )
+    return {
+        # Where the filters and pager lead: this page, or the list if this is an action.
+        "list_path": request.path
+        if on_list_page
+        else reverse("character", args=[character.character_id]),
+        "character": character,
+        "filters": form,
+        "page": page,
+        "sort": data["sort"],
+        "filtered": filtered,
+        # Counting the matches is the one scan a filtered list costs; the total is kept.
+        "matched": sessions.count() if filtered else character.session_count,
+        "pager": _pager_links(request, page) if valid else {},
+        # Opening a session keeps the list as it is: the same filters and position.
+        "list_query": request.GET.urlencode() if valid else "",
+        "list_error": convai_error,
+        "query_error": None
+        if valid
+        else "Some of the filters are not valid; showing all sessions.",
+        "sync_run": _latest_run(character),
+    }
+
+
+def _pager_links(request: HtmxHttpRequest, page: listing.SessionPage) -> dict[str, str]:
+    """Query strings of the first, newer, older and last pages, keeping the filters."""
+
+    def link(**position: str) -> str:
+        query = request.GET.copy()
+        for name in ("after", "before", "last"):
+            query.pop(name, None)
+        query.update(position)
+        return "?" + query.urlencode()
+
+    links = {}
+    if not page.is_first:
+        links["first"] = link()
+        if page.newer:
+            links["newer"] = link(before=page.newer)
+    if not page.is_last:
+        if page.older:
+            links["older"] = link(after=page.older)
+        links["last"] = link(last="1")
+    return links
 
 
 def _is_fragment_request(request: HtmxHttpRequest) -> bool:
@@ -50,42 +127,12 @@ def _render(request: HtmxHttpRequest, context: dict[str, Any], status: int = 200
     return render(request, TEMPLATE, context, status=status)
 
 
-def _list_context(request: HtmxHttpRequest, character: Character) -> dict[str, Any] | None:
-    form = SessionListForm(request.GET)
-    if not form.is_valid():
-        return None
-    convai_error = None
-    if character.sessions_refreshed_at is None:
-        # First visit to a character: fill the store before showing an empty list.
-        try:
-            fetch.refresh_sessions(character)
-        except ConvaiError as error:
-            convai_error = error.user_message
-    return {
-        "character": character,
-        "page": _sessions_page(character, form.cleaned_data["page"]),
-        "list_error": convai_error,
-        "sync_run": _latest_run(character),
-    }
-
-
-def _bad_query(request: HtmxHttpRequest, character: Character) -> HttpResponse:
-    context = {
-        "character": character,
-        "page": _sessions_page(character, 1),
-        "query_error": "That page number is not valid; showing the first page.",
-    }
-    return _render(request, context, status=400)
-
-
 @require_GET
 @vary_on_headers("HX-Request")
 def character(request: HtmxHttpRequest, character_id: str) -> HttpResponse:
     character = _owned_character(request, character_id)
     context = _list_context(request, character)
-    if context is None:
-        return _bad_query(request, character)
-    return _render(request, context)
+    return _render(request, context, status=400 if context["query_error"] else 200)
 
 
 @require_GET
@@ -93,14 +140,14 @@ def character(request: HtmxHttpRequest, character_id: str) -> HttpResponse:
 def session(request: HtmxHttpRequest, character_id: str, session_id: str) -> HttpResponse:
     character = _owned_character(request, character_id)
     context = _list_context(request, character)
-    if context is None:
-        return _bad_query(request, character)
     chat = get_object_or_404(character.sessions, session_id=session_id)
-    context.update(_transcript_context(chat))
-    return _render(request, context)
+    context.update(_transcript_context(chat, terms=parse_query(request.GET.get("q", ""))))
+    return _render(request, context, status=400 if context["query_error"] else 200)
 
 
-def _transcript_context(chat: ChatSession, refetch: bool = False) -> dict[str, Any]:
+def _transcript_context(
+    chat: ChatSession, refetch: bool = False, terms: list[Term] | None = None
+) -> dict[str, Any]:
     error = None
     if refetch or chat.transcript_fetched_at is None:
         try:
@@ -108,7 +155,13 @@ def _transcript_context(chat: ChatSession, refetch: bool = False) -> dict[str, A
         except ConvaiError as convai_error:
             error = convai_error.user_message
     interactions = chat.interactions.prefetch_related("lines")
-    return {"session": chat, "interactions": interactions, "transcript_error": error}
+    return {
+        "session": chat,
+        "interactions": interactions,
+        "transcript_error": error,
+        # Words a search came for, marked in the transcript.
+        "terms": terms or [],
+    }
 
 
 @require_POST
@@ -121,11 +174,8 @@ def refresh(request: HtmxHttpRequest, character_id: str) -> HttpResponse:
     else:
         notice, failed = _describe_refresh(result), False
     if _is_fragment_request(request):
-        context = {
-            "character": character,
-            "page": _sessions_page(character, 1),
-            "list_error" if failed else "list_notice": notice,
-        }
+        context = _list_context(request, character)
+        context["list_error" if failed else "list_notice"] = notice
         return render(request, f"{TEMPLATE}#session-list", context)
     (messages.error if failed else messages.success)(request, notice)
     return redirect("character", character_id=character.character_id)
@@ -154,8 +204,7 @@ def refetch_transcript(
     context = _transcript_context(chat, refetch=True)
     if context["transcript_error"] is None:
         return redirect("session", character_id=character.character_id, session_id=chat.session_id)
-    list_context = _list_context(request, character) or {}
-    return _render(request, {**list_context, **context})
+    return _render(request, {**_list_context(request, character), **context})
 
 
 def _latest_run(character: Character) -> SyncRun | None:

@@ -15,3 +15,22 @@ function markCurrentSession() {
 }
 
 document.addEventListener("htmx:afterSettle", markCurrentSession);
+
+// "Copy link" next to each line's permalink, where the browser lets a page use the clipboard
+// (secure contexts only); the permalink itself always works.
+function enableCopyLinks(root) {
+  if (!navigator.clipboard) return;
+  for (const button of root.querySelectorAll(".copy-link[hidden]")) {
+    button.hidden = false;
+  }
+}
+
+document.addEventListener("DOMContentLoaded", () => enableCopyLinks(document));
+document.addEventListener("htmx:afterSettle", (event) => enableCopyLinks(event.detail.elt));
+document.addEventListener("click", async (event) => {
+  const button = event.target.closest(".copy-link");
+  if (!button) return;
+  await navigator.clipboard.writeText(new URL(button.dataset.href, window.location.href).href);
+  button.textContent = "Copied";
+  setTimeout(() => { button.textContent = "Copy link"; }, 1500);
+});

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 from django import template
+from django.utils.safestring import SafeString
+
+from convai_dashboard.history.text import Term, highlight
 
 register = template.Library()
 
@@ -17,3 +20,15 @@ def duration(seconds: float | None) -> str:
     if minutes < 60:
         return f"{minutes} min"
     return f"{minutes // 60} h {minutes % 60} min"
+
+
+@register.filter
+def marked(text: str, terms: list[Term]) -> SafeString:
+    """The text, escaped, with what a search found in <mark>."""
+    return highlight(text, terms)
+
+
+@register.filter
+def snippet(text: str, terms: list[Term]) -> SafeString:
+    """Like `marked`, cut to the part around the first match of a long text."""
+    return highlight(text, terms, width=240)

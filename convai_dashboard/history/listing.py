@@ -1,0 +1,103 @@
+"""Pages of a session list by keyset: each page continues from the sort key of the last row
+shown, through an index, so the last page of 100,000 sessions costs what the first does.
+
+Cursors are (sort value, Convai session ID): the same in every user's copy of a character, so
+a link to any page of a list means the same rows to a colleague.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from django.db.models import Q
+
+from convai_dashboard.history.models import ChatSession, ChatSessionQuerySet
+
+# sort name -> (field, newest/longest first?)
+SORTS: dict[str, tuple[str, bool]] = {
+    "newest": ("started_at", True),
+    "oldest": ("started_at", False),
+    "longest": ("interaction_count", True),
+}
+SEPARATOR = "~"
+
+
+class BadCursor(ValueError):
+    pass
+
+
+def encode_cursor(session: ChatSession, sort: str) -> str:
+    field, _ = SORTS[sort]
+    value: Any = getattr(session, field)
+    if isinstance(value, datetime):
+        value = value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
+    return f"{value}{SEPARATOR}{session.session_id}"
+
+
+def decode_cursor(cursor: str, sort: str) -> tuple[Any, str]:
+    value, separator, session_id = cursor.partition(SEPARATOR)
+    if not separator or not session_id:
+        raise BadCursor(cursor)
+    field, _ = SORTS[sort]
+    try:
+        if field == "started_at":
+            return datetime.fromisoformat(value).replace(tzinfo=UTC), session_id
+        return int(value), session_id
+    except ValueError:
+        raise BadCursor(cursor) from None
+
+
+def _beyond(field: str, key: tuple[Any, str], descending: bool) -> Q:
+    value, session_id = key
+    op = "lt" if descending else "gt"
+    return Q(**{f"{field}__{op}": value}) | Q(**{field: value, f"session_id__{op}": session_id})
+
+
+@dataclass(frozen=True)
+class SessionPage:
+    sessions: list[ChatSession]
+    newer: str | None  # cursor of the page before this one (`before=`), if any
+    older: str | None  # cursor of the page after this one (`after=`), if any
+    is_first: bool
+    is_last: bool
+
+
+def page_of(
+    sessions: ChatSessionQuerySet,
+    sort: str,
+    *,
+    after: tuple[Any, str] | None = None,
+    before: tuple[Any, str] | None = None,
+    last: bool = False,
+    size: int = 50,
+) -> SessionPage:
+    field, descending = SORTS[sort]
+    forward = [f"-{field}", "-session_id"] if descending else [field, "session_id"]
+    backward = [name.lstrip("-") if name.startswith("-") else f"-{name}" for name in forward]
+    if before is not None or last:
+        query = (
+            sessions if before is None else sessions.filter(_beyond(field, before, not descending))
+        )
+        rows = list(query.order_by(*backward)[: size + 1])
+        is_first = len(rows) <= size
+        rows = rows[:size][::-1]
+        is_last = last or not rows
+        if last and rows:
+            is_first = not sessions.filter(
+                _beyond(field, (getattr(rows[0], field), rows[0].session_id), not descending)
+            ).exists()
+    else:
+        query = sessions if after is None else sessions.filter(_beyond(field, after, descending))
+        rows = list(query.order_by(*forward)[: size + 1])
+        is_last = len(rows) <= size
+        rows = rows[:size]
+        is_first = after is None
+    return SessionPage(
+        sessions=rows,
+        newer=encode_cursor(rows[0], sort) if rows and not is_first else None,
+        older=encode_cursor(rows[-1], sort) if rows and not is_last else None,
+        is_first=is_first,
+        is_last=is_last,
+    )
