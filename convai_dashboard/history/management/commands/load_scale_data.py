@@ -1,0 +1,138 @@
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
+from tqdm import tqdm
+
+from convai_dashboard.accounts import crypto
+from convai_dashboard.accounts.models import ApiKey, Character
+from convai_dashboard.convai import ConvaiError
+from convai_dashboard.history import fetch, sync
+from convai_dashboard.history.models import Interaction, Line, SyncRun
+from convai_dashboard.sandbox import DEMO_KEY, LARGE_CHARACTER_ID
+from convai_dashboard.sandbox.process import start_sandbox_process
+
+KEY_LABEL = "Sandbox (scale)"
+CHARACTER_NAME = "Scale test character"
+
+
+class Command(BaseCommand):
+    help = (
+        "Fills the store with a large sandbox character for demos and benchmarks: starts the "
+        "sandbox in its own process with that many sessions and syncs the character's whole "
+        "history. The sandbox is deterministic, so every run stores the same data, and a second "
+        "run fetches nothing new."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--sessions",
+            type=int,
+            default=100_000,
+            help="sessions of the sandbox character (default %(default)s)",
+        )
+        parser.add_argument(
+            "--username", default="demo", help="the existing user who owns it (default demo)"
+        )
+        parser.add_argument(
+            "--concurrency",
+            type=int,
+            default=8,
+            help="transcripts fetched at once (default %(default)s)",
+        )
+
+    def handle(
+        self, *args: Any, sessions: int, username: str, concurrency: int, **options: Any
+    ) -> None:
+        if sessions < 1:
+            raise CommandError("--sessions must be at least 1.")
+        if concurrency < 1:
+            raise CommandError("--concurrency must be at least 1.")
+        try:
+            user = get_user_model().objects.get(username=username)
+        except get_user_model().DoesNotExist:
+            raise CommandError(
+                f"There is no user {username!r}. Create one first with "
+                f"`manage.py seed_demo` (user demo) or `manage.py createsuperuser`."
+            ) from None
+
+        started = time.monotonic()
+        with start_sandbox_process("--large-sessions", str(sessions)) as url:
+            # The fetch module reads CONVAI_API_URL at call time: point it at this sandbox, for
+            # this command only.
+            previous_url = settings.CONVAI_API_URL
+            settings.CONVAI_API_URL = url
+            try:
+                character = self._character(user)
+                run = self._sync(character, concurrency)
+            except ConvaiError as error:
+                raise CommandError(f"Could not use the sandbox: {error.user_message}") from None
+            finally:
+                settings.CONVAI_API_URL = previous_url
+        elapsed = time.monotonic() - started
+
+        stored_sessions = character.sessions.count()
+        interactions = Interaction.objects.filter(session__character=character).count()
+        lines = Line.objects.filter(session__character=character).count()
+        self.stdout.write(
+            f"{character.display_name} ({character.character_id}, user {username}): "
+            f"{run.status}; {run.new_sessions} new sessions, {run.transcripts_fetched} "
+            f"transcripts fetched, {run.failures} failures"
+            + (f". {run.stop_reason}" if run.stop_reason else "")
+        )
+        self.stdout.write(
+            f"Stored: {stored_sessions:,} sessions, {interactions:,} interactions, "
+            f"{lines:,} lines, in {elapsed:.1f} s."
+        )
+        if run.status != SyncRun.DONE:
+            raise CommandError("The sync did not finish; see above. Run the command again.")
+        if run.failures:
+            self.stderr.write(
+                f"{run.failures} transcript(s) could not be fetched (last: {run.last_failure}); "
+                f"running the command again fetches them."
+            )
+
+    def _character(self, user: Any) -> Character:
+        key = ApiKey.objects.filter(owner=user, label=KEY_LABEL).first()
+        # Saved again only when needed: Fernet tokens differ each time, and a rerun should leave
+        # the stored rows as they were.
+        try:
+            current = key.secret() if key else ""
+        except crypto.UndecryptableKey:
+            current = ""  # stored under an encryption key this deployment no longer has
+        if key is None or current != DEMO_KEY:
+            key = key or ApiKey(owner=user, label=KEY_LABEL)
+            key.set_secret(DEMO_KEY)
+            key.verification_note = fetch.check_key(DEMO_KEY)
+            key.verified_at = None if key.verification_note else timezone.now()
+            key.save()
+        character, _ = Character.objects.update_or_create(
+            owner=user,
+            character_id=LARGE_CHARACTER_ID,
+            defaults={"api_key": key, "name": CHARACTER_NAME},
+        )
+        return character
+
+    def _sync(self, character: Character, concurrency: int) -> SyncRun:
+        run, created = sync.claim(character)
+        if not created:
+            raise CommandError(
+                f"A sync of {character.display_name} is already under way "
+                f"(started {run.created_at:%Y-%m-%d %H:%M} UTC); try again when it has finished."
+            )
+        with tqdm(
+            desc=character.display_name, unit="session", file=self.stderr, dynamic_ncols=True
+        ) as bar:
+
+            def show(progress: SyncRun) -> None:
+                bar.total = progress.sessions_total
+                bar.n = progress.sessions_done
+                bar.set_postfix(errors=progress.failures, refresh=False)
+                bar.refresh()
+
+            return sync.run(run, concurrency=concurrency, on_progress=show)

@@ -1,0 +1,79 @@
+"""load_scale_data: a large sandbox character, synced from a sandbox in its own process."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from convai_dashboard.accounts.models import Character
+from convai_dashboard.history.models import Interaction, Line, SyncRun
+from convai_dashboard.sandbox import LARGE_CHARACTER_ID
+from tests.conftest import make_character, make_key, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+def load(**options: object) -> str:
+    out = StringIO()
+    call_command("load_scale_data", stdout=out, stderr=StringIO(), **options)
+    return out.getvalue()
+
+
+def stored(character: Character) -> list[tuple]:
+    return list(
+        Line.objects.filter(session__character=character)
+        .order_by("pk")
+        .values_list("pk", "session__session_id", "interaction__occurred_at", "position", "text")
+    )
+
+
+def test_loads_the_large_character_and_a_second_run_stores_nothing_new(settings):
+    user = make_user("scale")
+    original_url = settings.CONVAI_API_URL
+
+    output = load(sessions=300, concurrency=4, username="scale")
+
+    character = Character.objects.get(owner=user, character_id=LARGE_CHARACTER_ID)
+    assert character.name == "Scale test character"
+    assert character.api_key is not None
+    assert character.api_key.label == "Sandbox (scale)"
+    sessions = character.sessions.all()
+    assert sessions.count() == 300
+    assert not sessions.filter(transcript_fetched_at__isnull=True).exists()
+    interactions = Interaction.objects.filter(session__character=character).count()
+    lines = stored(character)
+    assert interactions > 0 and lines
+    assert f"300 sessions, {interactions:,} interactions, {len(lines):,} lines" in output
+    assert original_url == settings.CONVAI_API_URL  # the sandbox only while it ran
+
+    encrypted_key = character.api_key.encrypted_key
+    load(sessions=300, concurrency=4, username="scale")
+
+    second = SyncRun.objects.filter(character=character).order_by("-pk").first()
+    assert second is not None and second.status == SyncRun.DONE
+    assert (second.new_sessions, second.transcripts_fetched) == (0, 0)
+    assert character.sessions.count() == 300
+    assert stored(character) == lines
+    character.refresh_from_db()
+    assert character.api_key is not None and character.api_key.encrypted_key == encrypted_key
+
+
+def test_unknown_user_is_an_error():
+    with pytest.raises(CommandError, match=r"seed_demo.*createsuperuser"):
+        load(sessions=10, username="nobody")
+
+
+def test_a_sync_already_under_way_is_an_error():
+    user = make_user("scale")
+    character = make_character(user, make_key(user), character_id=LARGE_CHARACTER_ID)
+    SyncRun.objects.create(
+        character=character,
+        status=SyncRun.RUNNING,
+        started_at=timezone.now(),
+        heartbeat_at=timezone.now(),
+    )
+    with pytest.raises(CommandError, match="already under way"):
+        load(sessions=10, username="scale")
