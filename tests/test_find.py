@@ -1,0 +1,260 @@
+"""Finding sessions and lines: filters, the URL as state, and full-text search on whichever
+engine the suite runs on (CI runs it on SQLite's FTS5 and on PostgreSQL's)."""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from convai_dashboard.history import fetch
+from convai_dashboard.history.search import search_lines
+from convai_dashboard.history.text import parse_query
+from tests.conftest import make_character, make_interaction, make_session
+
+pytestmark = pytest.mark.django_db
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+DAY = datetime(2026, 10, 1, 12, tzinfo=UTC)
+
+
+def listed(page: str) -> list[str]:
+    return re.findall(r'class="session-id mono">([^<]+)<', page)
+
+
+@pytest.fixture
+def shelf(owner):
+    """A character whose sessions differ in every way a filter looks at."""
+    character = make_character(owner, name="Brunhild", sessions_refreshed_at=DAY)
+
+    def session(session_id: str, days: int, **kwargs):
+        kwargs.setdefault("transcript_fetched_at", DAY)
+        return make_session(
+            character, session_id=session_id, started_at=DAY - timedelta(days=days), **kwargs
+        )
+
+    session("plain", 1, interaction_count=3, has_trigger=False, has_other_speaker=False)
+    session(
+        "memory",
+        2,
+        in_memory=True,
+        interaction_count=10,
+        has_trigger=False,
+        has_other_speaker=False,
+    )
+    session("trigger", 3, interaction_count=7, has_trigger=True, has_other_speaker=False)
+    session("narrated", 40, interaction_count=1, has_trigger=True, has_other_speaker=True)
+    session("unfetched", 5, transcript_fetched_at=None)
+    return character
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("", ["plain", "memory", "trigger", "unfetched", "narrated"]),
+        ("memory=yes", ["memory"]),
+        ("memory=no", ["plain", "trigger", "unfetched", "narrated"]),
+        ("trigger=yes", ["trigger", "narrated"]),
+        ("trigger=no", ["plain", "memory"]),
+        ("other_speaker=yes", ["narrated"]),
+        ("stored=no", ["unfetched"]),
+        ("stored=yes", ["plain", "memory", "trigger", "narrated"]),
+        ("min_interactions=5", ["memory", "trigger"]),
+        ("max_interactions=3", ["plain", "narrated"]),
+        ("start_from=2026-09-28&start_to=2026-09-29", ["memory", "trigger"]),
+        ("start_to=2026-09-01", ["narrated"]),
+        ("sort=oldest", ["narrated", "unfetched", "trigger", "memory", "plain"]),
+        ("sort=longest", ["memory", "trigger", "plain", "narrated", "unfetched"]),
+        ("trigger=yes&min_interactions=2", ["trigger"]),
+        ("memory=no&stored=yes&sort=longest", ["trigger", "plain", "narrated"]),
+        ("memory=yes&trigger=yes", []),
+    ],
+)
+def test_each_filter_and_their_combinations(owner_client, shelf, query, expected):
+    page = owner_client.get(f"/characters/{shelf.character_id}/?{query}", **HTMX).content.decode()
+    assert listed(page) == expected
+
+
+def test_the_counts_say_how_many_match_of_how_many(owner_client, shelf):
+    page = owner_client.get(f"/characters/{shelf.character_id}/?trigger=yes").content.decode()
+    assert re.search(r"<strong>2</strong> of 5 sessions match", page)
+    unfiltered = owner_client.get(f"/characters/{shelf.character_id}/").content.decode()
+    assert "5 sessions stored" in unfiltered
+
+
+def test_the_query_string_round_trips_through_the_page(owner_client, shelf):
+    query = "memory=no&trigger=yes&sort=oldest&min_interactions=1"
+    page = owner_client.get(f"/characters/{shelf.character_id}/?{query}").content.decode()
+    assert '<option value="no" selected>Not in memory</option>' in page
+    assert '<option value="yes" selected>Has trigger inputs</option>' in page
+    assert '<option value="oldest" selected>Oldest first</option>' in page
+    assert 'name="min_interactions" value="1"' in page
+    # Opening a session keeps the list exactly as it is.
+    assert f'href="/characters/{shelf.character_id}/sessions/trigger/?{html.escape(query)}"' in page
+    opened = owner_client.get(f"/characters/{shelf.character_id}/sessions/trigger/?{query}")
+    assert listed(opened.content.decode()) == ["narrated", "trigger"]
+
+
+def test_a_filter_change_answers_the_list_fragment(owner_client, shelf):
+    response = owner_client.get(
+        f"/characters/{shelf.character_id}/?memory=yes", HTTP_HX_TARGET="session-list", **HTMX
+    )
+    assert response.content.decode().lstrip().startswith('<section id="session-list"')
+
+
+@pytest.fixture
+def said(owner):
+    """Stored lines in several scripts, in two characters of the owner's."""
+    smith = make_character(owner, name="Brunhild", sessions_refreshed_at=DAY)
+    keeper = make_character(owner, character_id="shrine", name="Akari", sessions_refreshed_at=DAY)
+    forge = make_session(smith, session_id="forge", transcript_fetched_at=DAY)
+    make_interaction(
+        forge,
+        ("User", "Have you seen the dragon?"),
+        ("Character", "The Dragon of Ashfall? Nobody has."),
+    )
+    make_interaction(
+        forge, ("User", "What about dragons in general"), ("Character", "The forge is hot today.")
+    )
+    make_interaction(
+        forge,
+        ("User", "un café, s'il vous plaît"),
+        ("Character", "<b>Bold</b> <script>alert(1)</script> dragon"),
+    )
+    shrine = make_session(keeper, session_id="shrine-visit", transcript_fetched_at=DAY)
+    make_interaction(
+        shrine, ("User", "鍛冶屋の剣を見せて"), ("Character", "こちらが鍛冶屋の剣です。")
+    )
+    make_interaction(shrine, ("User", "مرحبا بالعالم"), ("Character", "أهلاً وسهلاً يا صديقي"))
+    return {"smith": smith, "keeper": keeper}
+
+
+def texts(owner, query, **kwargs) -> list[str]:
+    return sorted(line.text for line in search_lines(owner.pk, query, **kwargs).lines)
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        (
+            "dragon",
+            [
+                "<b>Bold</b> <script>alert(1)</script> dragon",
+                "Have you seen the dragon?",
+                "The Dragon of Ashfall? Nobody has.",
+            ],
+        ),
+        ("DRAGON ashfall", ["The Dragon of Ashfall? Nobody has."]),
+        ('"the dragon"', ["Have you seen the dragon?", "The Dragon of Ashfall? Nobody has."]),
+        ('"dragon the"', []),
+        (
+            "drag*",
+            [
+                "<b>Bold</b> <script>alert(1)</script> dragon",
+                "Have you seen the dragon?",
+                "The Dragon of Ashfall? Nobody has.",
+                "What about dragons in general",
+            ],
+        ),
+        ("cafe", ["un café, s'il vous plaît"]),
+        ("CAFÉ plait", ["un café, s'il vous plaît"]),
+        ("剣", ["こちらが鍛冶屋の剣です。", "鍛冶屋の剣を見せて"]),
+        ('"鍛冶屋の剣"', ["こちらが鍛冶屋の剣です。", "鍛冶屋の剣を見せて"]),
+        ("見せて", ["鍛冶屋の剣を見せて"]),
+        ("بالعالم", ["مرحبا بالعالم"]),
+        ("أهلا", ["أهلاً وسهلاً يا صديقي"]),
+        ("script", ["<b>Bold</b> <script>alert(1)</script> dragon"]),
+        ('"unclosed phrase', []),
+        ("nothing-like-this", []),
+    ],
+)
+def test_search_finds_words_phrases_prefixes_across_scripts(owner, said, query, expected):
+    assert texts(owner, query) == sorted(expected)
+
+
+def test_search_can_be_limited_to_one_character(owner, said):
+    assert texts(owner, "剣", character=said["smith"]) == []
+    assert len(texts(owner, "剣", character=said["keeper"])) == 2
+
+
+def test_search_never_returns_another_users_lines(owner, outsider, said):
+    theirs = make_character(outsider, name="Theirs", sessions_refreshed_at=DAY)
+    session = make_session(theirs, session_id="theirs", transcript_fetched_at=DAY)
+    make_interaction(session, ("User", "the dragon is mine"))
+    assert "the dragon is mine" not in texts(owner, "dragon")
+    assert texts(outsider, "dragon") == ["the dragon is mine"]
+    assert texts(outsider, "剣") == []
+
+
+def test_search_pages_by_fifty(owner):
+    character = make_character(owner, sessions_refreshed_at=DAY)
+    session = make_session(character, transcript_fetched_at=DAY)
+    for n in range(60):
+        make_interaction(session, ("User", f"echo number {n}"))
+    first = search_lines(owner.pk, "echo")
+    second = search_lines(owner.pk, "echo", before=first.next_before)
+    assert (len(first.lines), first.more, len(second.lines), second.more) == (50, True, 10, False)
+    assert {line.pk for line in first.lines}.isdisjoint(line.pk for line in second.lines)
+
+
+def test_syncs_keep_the_index_up_to_date(owner, sandbox):
+    from tests.conftest import make_key
+
+    character = make_character(owner, make_key(owner), sessions_refreshed_at=DAY)
+    session = make_session(character, session_id="9fc15ee9-5f69-4f4b-916b-9c71a9a8786f")
+    assert texts(owner, '"stranded on an asteroid"') == []
+    fetch.fetch_transcript(session)
+    assert len(texts(owner, '"stranded on an asteroid"')) == 1
+    fetch.fetch_transcript(session)  # stored again: still one line, not two
+    assert len(texts(owner, '"stranded on an asteroid"')) == 1
+
+
+def test_the_search_page_highlights_escapes_and_links_to_the_line(owner_client, owner, said):
+    page = owner_client.get("/search/?q=dragon").content.decode()
+    assert "<mark>dragon</mark>" in page and "<mark>Dragon</mark>" in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; <mark>dragon</mark>" in page
+    assert "<script>alert(1)" not in page
+    assert "Have you seen the <mark>dragon</mark>?" in page
+    # The hit's exchange gives its context: the answer to the question it is in.
+    assert "The Dragon of Ashfall? Nobody has." in page or "<mark>Dragon</mark> of Ashfall" in page
+    link = re.search(r'href="(/characters/[^"]+#(line-[^"]+))"', page)
+    assert link, "each hit links to its line"
+    transcript = owner_client.get(html.unescape(link.group(1)).split("#")[0]).content.decode()
+    assert f'id="{link.group(2)}"' in transcript
+    assert "<mark>dragon</mark>" in transcript.lower()
+
+
+def test_the_search_page_is_a_fragment_for_htmx(owner_client, said):
+    response = owner_client.get("/search/?q=dragon", **HTMX)
+    assert response.content.decode().lstrip().startswith('<section id="results"')
+
+
+@pytest.mark.parametrize(
+    "query", ["q=" + "x" * 201, "q=dragon&character=not-yours", "q=dragon&before=-4"]
+)
+def test_bad_search_input_is_a_clear_400(owner_client, said, query):
+    response = owner_client.get(f"/search/?{query}")
+    assert response.status_code == 400
+    assert 'role="alert"' in response.content.decode()
+
+
+def test_every_line_has_a_stable_permalink(owner_client, said):
+    smith = said["smith"]
+    page = owner_client.get(f"/characters/{smith.character_id}/sessions/forge/").content.decode()
+    anchors = re.findall(r'class="bubble[^"]*" id="(line-[^"]+)"', page)
+    assert len(anchors) == 6
+    for anchor in anchors:
+        assert f'href="/characters/{smith.character_id}/sessions/forge/#{anchor}"' in page
+    assert page.count("Copy link") == 6
+
+
+def test_parse_query_reads_words_phrases_and_prefixes():
+    terms = parse_query('Dragon "the old forge" smith* don\'t')
+    assert [(t.words, t.prefix) for t in terms] == [
+        (("dragon",), False),
+        (("the", "old", "forge"), False),
+        (("smith",), True),
+        (("don", "t"), False),
+    ]
