@@ -46,8 +46,12 @@ class SessionListForm(forms.Form):
         label="Transcript",
         choices=[*ANY, ("yes", "Stored here"), ("no", "Not fetched yet")],
     )
-    min_interactions = forms.IntegerField(required=False, min_value=0, label="At least")
-    max_interactions = forms.IntegerField(required=False, min_value=0, label="At most")
+    min_interactions = forms.IntegerField(
+        required=False, min_value=0, label="Interactions, at least"
+    )
+    max_interactions = forms.IntegerField(
+        required=False, min_value=0, label="Interactions, at most"
+    )
     sort = forms.ChoiceField(
         required=False,
         choices=[
