@@ -207,23 +207,74 @@ def test_session_list_pager_swaps_through_htmx(
     rows = page.locator("#session-list a.session-row")
     expect(rows).to_have_count(10)
     first_on_page_one = rows.first.get_attribute("href")
-    expect(page.locator(".pager")).to_contain_text("Page 1 of 8")
 
     page.evaluate("window.__marker = 1")
-    page.get_by_role("link", name="Older →").click()
-    expect(page).to_have_url(f"{character_url}?page=2")
-    expect(page.locator(".pager")).to_contain_text("Page 2 of 8")
+    page.get_by_role("link", name="Next →").click()
+    expect(page).to_have_url(re.compile(r"\?after=[^&]+$"))
     assert page.evaluate("window.__marker") == 1, "the pager reloaded the whole page"
     expect(rows).to_have_count(10)
     assert rows.first.get_attribute("href") != first_on_page_one
-    # Rows on later pages keep the page in their link, so a deep link restores the same list.
-    expect(rows.first).to_have_attribute("href", re.compile(r"\?page=2$"))
+    # Rows keep the list's position in their link, so a deep link restores the same list.
+    expect(rows.first).to_have_attribute("href", re.compile(r"\?after="))
+    expect(page.get_by_role("link", name="← Previous")).to_be_visible()
 
-    # Back: htmx restores page 1 from the server, still without a full load.
+    # Back: htmx restores the first page from the server, still without a full load.
     page.go_back()
     expect(page).to_have_url(character_url)
-    expect(page.locator(".pager")).to_contain_text("Page 1 of 8")
     expect(rows.first).to_have_attribute("href", first_on_page_one or "")
     assert page.evaluate("window.__marker") == 1
 
     assert csp_violations(console_errors) == [], console_errors
+
+
+def test_filters_narrow_the_list_in_place(
+    page: Page, sandbox: SandboxServer, console_errors: list[str]
+) -> None:
+    user = User.objects.create_user("tester", password=PASSWORD)
+    now = timezone.now()
+    character = make_character(user, name="Smith", sessions_refreshed_at=now)
+    make_session(character, session_id="kept-in-memory", in_memory=True)
+    make_session(character, session_id="forgotten")
+
+    sign_in(page)
+    page.goto(f"/characters/{character.character_id}/")
+    page.evaluate("window.__marker = 1")
+    page.get_by_text("Filters and sort").click()
+    page.get_by_label("Long-term memory").select_option("yes")
+    expect(page).to_have_url(re.compile(r"memory=yes"))
+    expect(page.locator("#session-list a.session-row")).to_have_count(1)
+    expect(page.locator("#session-list .list-summary")).to_contain_text("1 of 2 sessions match")
+    assert page.evaluate("window.__marker") == 1
+    page.reload()
+    expect(page.locator("#session-list a.session-row")).to_have_count(1)
+    assert console_errors == []
+
+
+def test_a_search_hit_opens_its_line_in_the_transcript(
+    page: Page, sandbox: SandboxServer, console_errors: list[str]
+) -> None:
+    user = User.objects.create_user("tester", password=PASSWORD)
+    now = timezone.now()
+    character = make_character(user, name="Brunhild", sessions_refreshed_at=now)
+    chat = make_session(character, session_id="forge-talk", transcript_fetched_at=now)
+    for n in range(30):
+        make_interaction(chat, ("User", f"Small talk {n}"), ("Character", f"Indeed, {n}."))
+    make_interaction(chat, ("User", "Tell me about the Dragon of Ashfall"), ("Character", "Hush."))
+
+    sign_in(page)
+    page.goto("/search/")
+    page.evaluate("window.__marker = 1")
+    page.get_by_label("Search").fill('"dragon of ashfall"')
+    page.get_by_role("button", name="Search").click()
+    expect(page).to_have_url(re.compile(r"q=%22dragon"))
+    hit = page.locator(".hit")
+    expect(hit).to_have_count(1)
+    expect(hit.locator("mark")).to_have_text("Dragon of Ashfall")
+    assert page.evaluate("window.__marker") == 1, "searching reloaded the whole page"
+
+    hit.get_by_role("link", name="Open in the transcript").click()
+    target = page.locator(".bubble:target")
+    expect(target).to_contain_text("Tell me about the Dragon of Ashfall")
+    expect(target.locator("mark")).to_have_text("Dragon of Ashfall")
+    expect(target).to_be_in_viewport()
+    assert console_errors == []
