@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 
 from convai_dashboard.accounts.models import Character
 from convai_dashboard.history.listing import BadCursor, decode_cursor
-from convai_dashboard.history.models import ChatSessionQuerySet
+from convai_dashboard.history.models import ChatSession
 
 ANY = [("", "Any")]
 
@@ -98,7 +98,7 @@ class SessionListForm(forms.Form):
     def is_filtered(self) -> bool:
         return any(self.cleaned_data.get(name) not in (None, "") for name in self.FILTERS)
 
-    def apply(self, sessions: ChatSessionQuerySet) -> ChatSessionQuerySet:
+    def apply(self, sessions: QuerySet[ChatSession]) -> QuerySet[ChatSession]:
         data = self.cleaned_data
         # Whole UTC days, as bounds on the indexed column.
         if data.get("start_from"):

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
-from convai_dashboard.history.models import ChatSession, ChatSessionQuerySet
+from convai_dashboard.history.models import ChatSession
 
 # sort name -> (field, newest/longest first?)
 SORTS: dict[str, tuple[str, bool]] = {
@@ -65,7 +65,7 @@ class SessionPage:
 
 
 def page_of(
-    sessions: ChatSessionQuerySet,
+    sessions: QuerySet[ChatSession],
     sort: str,
     *,
     after: tuple[Any, str] | None = None,

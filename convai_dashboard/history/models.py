@@ -8,26 +8,16 @@ and never deletes one, so primary keys, and anything pointing at them, survive.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
 from convai_dashboard.accounts.models import Character
 
-if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-
 PLAYER = "User"
 CHARACTER = "Character"
 EVENT_PREFIX = "[An Event has occurred]"
 REFUSAL_PREFIX = "Your message was rejected because it contained content that is not allowed"
-
-
-class ChatSessionQuerySet(models.QuerySet):
-    def for_user(self, user: AbstractBaseUser | AnonymousUser) -> ChatSessionQuerySet:
-        return self.filter(character__owner_id=user.pk)
 
 
 class ChatSession(models.Model):
@@ -47,8 +37,6 @@ class ChatSession(models.Model):
     has_other_speaker = models.BooleanField(null=True, blank=True)
     # False once a refresh of the list no longer finds it on Convai; it stays stored.
     on_convai = models.BooleanField(default=True)
-
-    objects = ChatSessionQuerySet.as_manager()
 
     class Meta:
         ordering = ["-started_at", "-pk"]
@@ -150,9 +138,6 @@ class Line(models.Model):
 
 
 class SyncRunQuerySet(models.QuerySet):
-    def for_user(self, user: AbstractBaseUser | AnonymousUser) -> SyncRunQuerySet:
-        return self.filter(character__owner_id=user.pk)
-
     def active(self) -> SyncRunQuerySet:
         return self.filter(status__in=SyncRun.ACTIVE)
 
