@@ -51,6 +51,20 @@ class ChatSession(models.Model):
             models.Index(
                 fields=["character", "interaction_count", "session_id"], name="session_by_length"
             ),
+            # Holds every column a filter reads, so counting the matches of any filter reads
+            # this index alone, never the table.
+            models.Index(
+                fields=[
+                    "character",
+                    "in_memory",
+                    "has_trigger",
+                    "has_other_speaker",
+                    "started_at",
+                    "interaction_count",
+                    "transcript_fetched_at",
+                ],
+                name="session_filters",
+            ),
         ]
 
     def __str__(self) -> str:
