@@ -258,3 +258,18 @@ def test_parse_query_reads_words_phrases_and_prefixes():
         (("smith",), True),
         (("don", "t"), False),
     ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Plain ASCII: the Dragon's hoard, dragon-fire & DRAGONS!",
+        "Ünïcödé: the Drágon's hoard, dragon-fire & DRAGONS! 竜",
+    ],
+)
+def test_highlighting_marks_the_same_matches_in_ascii_and_other_text(text):
+    from convai_dashboard.history.text import highlight
+
+    marked = highlight(text, parse_query("dragon*"))
+    assert marked.count("<mark>") == 3
+    assert "&#x27;s hoard" in marked

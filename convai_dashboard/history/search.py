@@ -7,6 +7,7 @@ word found a million times costs what the first page of a rare one does.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 
 from django.db import connection
@@ -32,7 +33,7 @@ def _tsquery(terms: list[Term]) -> str:
     return " & ".join(term(t) for t in terms)
 
 
-def _matching_line_ids(
+def matching_line_ids(
     terms: list[Term], owner_id: int, character_id: int | None, before: int | None, limit: int
 ) -> list[int]:
     line, session, character = (
@@ -71,7 +72,9 @@ def _matching_line_ids(
 @dataclass(frozen=True)
 class Results:
     terms: list[Term]
-    lines: list[Line]  # with interaction, session and character loaded
+    # Hits, newest stored first, each with its interaction, session and character loaded, and
+    # `exchange`: every line of its interaction in order, the context it was said in.
+    lines: list[Line]
     more: bool  # another page follows, from before=lines[-1].pk
 
     @property
@@ -90,22 +93,20 @@ def search_lines(
     terms = parse_query(query)
     if not terms:
         return Results(terms, [], False)
-    ids = _matching_line_ids(terms, user_id, character.pk if character else None, before, limit + 1)
-    lines = list(
-        Line.objects.filter(pk__in=ids[:limit])
+    ids = matching_line_ids(terms, user_id, character.pk if character else None, before, limit + 1)
+    hit_ids = ids[:limit]
+    # One query for the hits and the lines said with them.
+    said_with = Line.objects.filter(pk__in=hit_ids).values("interaction_id")
+    exchanges: dict[int, list[Line]] = defaultdict(list)
+    by_pk = {}
+    for line in (
+        Line.objects.filter(interaction__in=said_with)
         .select_related("interaction", "session__character")
-        .order_by("-pk")
-    )
-    return Results(terms, lines, len(ids) > limit)
-
-
-def exchanges(lines: list[Line]) -> dict[int, list[Line]]:
-    """Every line of the hits' interactions, in order, keyed by interaction: the context in
-    which each hit was said (the player's line and the character's answer)."""
-    by_interaction: dict[int, list[Line]] = {line.interaction_id: [] for line in lines}
-    context = Line.objects.filter(interaction__in=list(by_interaction)).select_related(
-        "interaction"
-    )
-    for line in context.order_by("position"):
-        by_interaction[line.interaction_id].append(line)
-    return by_interaction
+        .order_by("position")
+    ):
+        exchanges[line.interaction_id].append(line)
+        by_pk[line.pk] = line
+    hits = [by_pk[pk] for pk in hit_ids if pk in by_pk]
+    for hit in hits:
+        hit.exchange = exchanges[hit.interaction_id]  # type: ignore[attr-defined]
+    return Results(terms, hits, len(ids) > limit)

@@ -25,9 +25,6 @@ def search_page(request: HtmxHttpRequest) -> HttpResponse:
             character=form.cleaned_data["character"],
             before=form.cleaned_data["before"],
         )
-        exchanges = search.exchanges(results.lines)
-        for line in results.lines:
-            line.exchange = exchanges[line.interaction_id]  # type: ignore[attr-defined]
     more_query = None
     if results and results.next_before:
         query = request.GET.copy()

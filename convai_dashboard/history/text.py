@@ -71,15 +71,27 @@ def _pattern(term: Term) -> re.Pattern[str]:
     return re.compile(rf"(?<!\w){body}" + (r"\w*" if term.prefix else r"(?!\w)"))
 
 
-def match_spans(text: str, terms: list[Term]) -> list[tuple[int, int]]:
-    """Where the terms occur in the original text, as (start, end) character offsets."""
+# ASCII folds one character to one: letters and digits lower-cased, the rest spaces.
+_ASCII_FOLD = {i: chr(i).lower() if chr(i).isalnum() else " " for i in range(128)}
+
+
+def _folded_with_origins(text: str) -> tuple[str, list[int] | range]:
+    """The folded text, and for each of its characters the offset it came from."""
+    if text.isascii():
+        # Most lines: the same fold at C speed, and every offset maps to itself.
+        return text.translate(_ASCII_FOLD), range(len(text))
     folded: list[str] = []
     origin: list[int] = []
     for index, char in enumerate(text):
         piece = _fold_char(char)
         folded.append(piece)
         origin.extend([index] * len(piece))
-    flat = "".join(folded)
+    return "".join(folded), origin
+
+
+def match_spans(text: str, terms: list[Term]) -> list[tuple[int, int]]:
+    """Where the terms occur in the original text, as (start, end) character offsets."""
+    flat, origin = _folded_with_origins(text)
     spans = []
     for term in terms:
         for found in _pattern(term).finditer(flat):

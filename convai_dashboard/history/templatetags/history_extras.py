@@ -3,6 +3,8 @@ from __future__ import annotations
 from django import template
 from django.utils.safestring import SafeString
 
+from convai_dashboard.accounts.models import Character
+from convai_dashboard.history.models import Line
 from convai_dashboard.history.text import Term, highlight
 
 register = template.Library()
@@ -32,3 +34,14 @@ def marked(text: str, terms: list[Term]) -> SafeString:
 def snippet(text: str, terms: list[Term]) -> SafeString:
     """Like `marked`, cut to the part around the first match of a long text."""
     return highlight(text, terms, width=240)
+
+
+_KIND_LABELS = {"player": "Player", "trigger": "Game trigger", "event": "Game event"}
+
+
+@register.filter
+def speaker_label(line: Line, character: Character) -> str:
+    """Who said a line, as a reader should see it (a filter: it runs once per line)."""
+    if line.kind == "character":
+        return character.display_name
+    return _KIND_LABELS.get(line.kind, line.speaker)
