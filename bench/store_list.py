@@ -54,12 +54,14 @@ def main() -> None:
             now,
             now,
             True,
+            0,
         )
         for s in summaries
     ]
     insert = (
         "INSERT INTO history_chatsession (character_id, session_id, started_at, in_memory, "
-        "first_seen_at, listed_at, on_convai) VALUES (%s, %s, %s, %s, %s, %s, %s)"
+        "first_seen_at, listed_at, on_convai, interaction_count) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
     )
     start = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cursor:
