@@ -83,7 +83,8 @@ def sessions_to_fetch(character: Character) -> Iterator[ChatSession]:
     return (
         character.sessions.filter(on_convai=True)
         .filter(Q(transcript_fetched_at__isnull=True) | growing)
-        .only("pk", "session_id", "character_id")
+        # What storing a transcript updates from what it had.
+        .only("pk", "session_id", "character_id", "has_trigger", "has_other_speaker")
         .order_by("-started_at", "-pk")
         .iterator(chunk_size=2000)
     )
