@@ -104,8 +104,10 @@ def search_lines(
         .select_related("interaction", "session__character")
         .order_by("position")
     ):
-        exchanges[line.interaction_id].append(line)
         by_pk[line.pk] = line
+        # An empty player side says nothing worth showing as context.
+        if not line.is_blank:
+            exchanges[line.interaction_id].append(line)
     hits = [by_pk[pk] for pk in hit_ids if pk in by_pk]
     for hit in hits:
         hit.exchange = exchanges[hit.interaction_id]  # type: ignore[attr-defined]

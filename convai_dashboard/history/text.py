@@ -66,6 +66,7 @@ def parse_query(query: str) -> list[Term]:
     return terms
 
 
+@cache
 def _pattern(term: Term) -> re.Pattern[str]:
     body = r"\s+".join(re.escape(w) for w in term.words)
     return re.compile(rf"(?<!\w){body}" + (r"\w*" if term.prefix else r"(?!\w)"))
