@@ -140,3 +140,20 @@ def test_the_offline_banner_goes_once_convai_answers_again(owner_client, owner, 
         "Showing stored history."
         not in owner_client.get(f"/characters/{character.character_id}/").content.decode()
     )
+
+
+def test_reading_a_page_during_a_healthy_sync_writes_nothing(owner_client, astronaut):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    SyncRun.objects.create(
+        character=astronaut,
+        status=SyncRun.RUNNING,
+        started_at=timezone.now(),
+        heartbeat_at=timezone.now(),
+    )
+    with CaptureQueriesContext(connection) as queries:
+        owner_client.get(f"/characters/{astronaut.character_id}/")
+    writes = [q["sql"] for q in queries if not q["sql"].lstrip().upper().startswith("SELECT")]
+    # Only the session machinery may write (it saves the session after a request).
+    assert all("django_session" in sql for sql in writes), writes

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -38,10 +38,23 @@ class _Stop(Exception):
         self.status, self.reason = status, reason
 
 
+def _stale_cutoff() -> datetime:
+    return timezone.now() - timedelta(seconds=settings.SYNC_STALE_SECONDS)
+
+
+def is_stale(sync_run: SyncRun) -> bool:
+    last_sign_of_life = sync_run.heartbeat_at or sync_run.started_at
+    return (
+        sync_run.status == SyncRun.RUNNING
+        and last_sign_of_life is not None
+        and last_sign_of_life < _stale_cutoff()
+    )
+
+
 def expire_stale_runs(character: Character) -> None:
     """A run whose heartbeat stopped was killed with its worker: mark it interrupted, so that it
     no longer blocks a new run (which resumes its work)."""
-    cutoff = timezone.now() - timedelta(seconds=settings.SYNC_STALE_SECONDS)
+    cutoff = _stale_cutoff()
     SyncRun.objects.filter(character=character, status=SyncRun.RUNNING).filter(
         Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, started_at__lt=cutoff)
     ).update(

@@ -208,8 +208,12 @@ def refetch_transcript(
 
 
 def _latest_run(character: Character) -> SyncRun | None:
-    sync.expire_stale_runs(character)
-    return character.sync_runs.first()
+    run = character.sync_runs.first()
+    # Pages only read, unless the run they show was killed: then they say so.
+    if run is not None and sync.is_stale(run):
+        sync.expire_stale_runs(character)
+        run.refresh_from_db()
+    return run
 
 
 def _sync_status(request: HtmxHttpRequest, character: Character) -> HttpResponse:
