@@ -4,7 +4,6 @@ from django.contrib import messages
 from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from convai_dashboard.accounts.forms import ApiKeyForm, CharacterForm, ImportCharactersForm
@@ -21,13 +20,10 @@ def _save_key(key: ApiKey, form: ApiKeyForm) -> ApiKey | None:
     key.label = form.cleaned_data["label"]
     if secret:
         try:
-            note = fetch.check_key(secret)
+            fetch.set_checked_secret(key, secret)
         except InvalidApiKey as error:
             form.add_error("key", error.user_message)
             return None
-        key.set_secret(secret)
-        key.verification_note = note
-        key.verified_at = None if note.startswith("Not verified") else timezone.now()
     key.save()
     return key
 

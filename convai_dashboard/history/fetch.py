@@ -76,21 +76,39 @@ def remembering_failure(character: Character) -> Iterator[None]:
 # --- keys and characters --------------------------------------------------------------------
 
 
-def check_key(secret: str) -> str:
+@dataclass(frozen=True)
+class KeyCheck:
+    verified: bool  # Convai accepted the key; False when it could not be asked
+    note: str  # why the key is not fully proven, if it is not; empty otherwise
+
+
+def check_key(secret: str) -> KeyCheck:
     """Checks a key against Convai before it is saved. Raises InvalidApiKey for a key Convai
-    refuses; returns a note (empty when fully verified) for anything that leaves it unproven."""
+    refuses."""
     with client_for_secret(secret) as client:
         try:
             client.list_characters()
         except InvalidApiKey:
             raise
         except (ConvaiUnavailable, RateLimited) as error:
-            return f"Not verified yet: {error.user_message}"
+            return KeyCheck(False, f"Not verified yet: {error.user_message}")
         except (RequestRejected, UnexpectedResponse) as error:
             # The Character API is on a lower plan tier than Chat History: a refusal that is
             # not about the key must not block a key that can still read history.
-            return f"Convai would not list this key's characters ({error.convai_message or error})."
-    return ""
+            return KeyCheck(
+                True,
+                f"Convai would not list this key's characters ({error.convai_message or error}).",
+            )
+    return KeyCheck(True, "")
+
+
+def set_checked_secret(key: ApiKey, secret: str) -> None:
+    """Checks a secret with Convai and sets it on the key (unsaved) with what the check found.
+    Raises InvalidApiKey, leaving the key as it was, when Convai refuses the secret."""
+    check = check_key(secret)
+    key.set_secret(secret)
+    key.verification_note = check.note
+    key.verified_at = timezone.now() if check.verified else None
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,6 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.utils import timezone
 from tqdm import tqdm
 
 from convai_dashboard.accounts import crypto
@@ -107,9 +106,7 @@ class Command(BaseCommand):
             current = ""  # stored under an encryption key this deployment no longer has
         if key is None or current != DEMO_KEY:
             key = key or ApiKey(owner=user, label=KEY_LABEL)
-            key.set_secret(DEMO_KEY)
-            key.verification_note = fetch.check_key(DEMO_KEY)
-            key.verified_at = None if key.verification_note else timezone.now()
+            fetch.set_checked_secret(key, DEMO_KEY)
             key.save()
         character, _ = Character.objects.update_or_create(
             owner=user,

@@ -4,7 +4,6 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
 
 from convai_dashboard.accounts.models import ApiKey, Character
 from convai_dashboard.convai import ConvaiError
@@ -28,13 +27,10 @@ class Command(BaseCommand):
         user.set_password(password)
         user.save()
         try:
-            note = fetch.check_key(DEMO_KEY)
             key = ApiKey.objects.filter(owner=user, label="Sandbox").first() or ApiKey(
                 owner=user, label="Sandbox"
             )
-            key.set_secret(DEMO_KEY)
-            key.verification_note = note
-            key.verified_at = None if note else timezone.now()
+            fetch.set_checked_secret(key, DEMO_KEY)
             key.save()
             for character_id in DEMO_CHARACTER_IDS:
                 found = fetch.look_up_character(key, character_id)
