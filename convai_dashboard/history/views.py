@@ -38,18 +38,25 @@ def _owned_character(request: HtmxHttpRequest, character_id: str) -> Character:
     )
 
 
-def _list_context(request: HtmxHttpRequest, character: Character) -> dict[str, Any]:
+def _fill_on_first_visit(character: Character) -> str | None:
+    """On the first visit to a character, fetches its session list so the page is not empty;
+    returns why that failed, if it did."""
+    if character.sessions_refreshed_at is not None:
+        return None
+    try:
+        fetch.refresh_sessions(character)
+    except ConvaiError as error:
+        return error.user_message
+    return None
+
+
+def _list_context(
+    request: HtmxHttpRequest, character: Character, list_error: str | None = None
+) -> dict[str, Any]:
     """The session list as the query string asks for it; `query_error` says what was wrong
     with the query string, if anything (the page then shows the plain list)."""
     form = SessionListForm(request.GET)
     valid = form.is_valid()
-    convai_error = None
-    if character.sessions_refreshed_at is None:
-        # First visit to a character: fill the store before showing an empty list.
-        try:
-            fetch.refresh_sessions(character)
-        except ConvaiError as error:
-            convai_error = error.user_message
     data: dict[str, Any] = (
         form.cleaned_data if valid else {"sort": "newest", "after": None, "before": None}
     )
@@ -84,7 +91,7 @@ def _list_context(request: HtmxHttpRequest, character: Character) -> dict[str, A
         "pager": _pager_links(request, page) if valid else {},
         # Opening a session keeps the list as it is: the same filters and position.
         "list_query": request.GET.urlencode() if valid else "",
-        "list_error": convai_error,
+        "list_error": list_error,
         "query_error": None
         if valid
         else "Some of the filters are not valid; showing all sessions.",
@@ -131,7 +138,7 @@ def _render(request: HtmxHttpRequest, context: dict[str, Any], status: int = 200
 @vary_on_headers("HX-Request")
 def character(request: HtmxHttpRequest, character_id: str) -> HttpResponse:
     character = _owned_character(request, character_id)
-    context = _list_context(request, character)
+    context = _list_context(request, character, _fill_on_first_visit(character))
     return _render(request, context, status=400 if context["query_error"] else 200)
 
 
@@ -139,7 +146,7 @@ def character(request: HtmxHttpRequest, character_id: str) -> HttpResponse:
 @vary_on_headers("HX-Request")
 def session(request: HtmxHttpRequest, character_id: str, session_id: str) -> HttpResponse:
     character = _owned_character(request, character_id)
-    context = _list_context(request, character)
+    context = _list_context(request, character, _fill_on_first_visit(character))
     chat = get_object_or_404(character.sessions, session_id=session_id)
     context.update(_transcript_context(chat, terms=parse_query(request.GET.get("q", ""))))
     return _render(request, context, status=400 if context["query_error"] else 200)
