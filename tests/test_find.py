@@ -273,3 +273,9 @@ def test_highlighting_marks_the_same_matches_in_ascii_and_other_text(text):
     marked = highlight(text, parse_query("dragon*"))
     assert marked.count("<mark>") == 3
     assert "&#x27;s hoard" in marked
+
+
+def test_a_last_page_that_is_also_the_first_links_nowhere(owner_client, shelf):
+    page = owner_client.get(f"/characters/{shelf.character_id}/?last=1").content.decode()
+    assert listed(page) == ["plain", "memory", "trigger", "unfetched", "narrated"]
+    assert 'class="pager"' not in page

@@ -80,14 +80,11 @@ def page_of(
         query = (
             sessions if before is None else sessions.filter(_beyond(field, before, not descending))
         )
+        # One row more than a page says whether a page comes before this one.
         rows = list(query.order_by(*backward)[: size + 1])
         is_first = len(rows) <= size
         rows = rows[:size][::-1]
         is_last = last or not rows
-        if last and rows:
-            is_first = not sessions.filter(
-                _beyond(field, (getattr(rows[0], field), rows[0].session_id), not descending)
-            ).exists()
     else:
         query = sessions if after is None else sessions.filter(_beyond(field, after, descending))
         rows = list(query.order_by(*forward)[: size + 1])
