@@ -73,6 +73,7 @@ def make_interaction(session: ChatSession, *turns: tuple[str, str], **kwargs: An
         Line.objects.create(
             interaction=interaction,
             session=session,
+            character_id=session.character_id,
             position=position,
             speaker=speaker,
             text=text,

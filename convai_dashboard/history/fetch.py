@@ -292,6 +292,7 @@ def store_transcripts(fetched: list[tuple[ChatSession, list[InteractionRecord]]]
                 Line(
                     interaction_id=ids[(session.pk, record.occurred_at, ordinal)],
                     session=session,
+                    character_id=session.character_id,
                     position=position,
                     speaker=turn.speaker,
                     text=turn.message,

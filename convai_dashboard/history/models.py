@@ -99,8 +99,14 @@ class Line(models.Model):
     """One turn of an interaction: who spoke, and what."""
 
     interaction = models.ForeignKey(Interaction, on_delete=models.CASCADE, related_name="lines")
-    # Denormalised so search and review can reach a line's session without a join.
+    # Denormalised (a session never changes character) so search and review can reach a
+    # line's session and owner without a join: PostgreSQL would otherwise hash all of a
+    # character's sessions to filter a handful of hits by owner.
     session = models.ForeignKey(ChatSession, on_delete=models.CASCADE, related_name="lines")
+    # Not indexed: search finds lines by their text first, and only then filters by character.
+    character = models.ForeignKey(
+        Character, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     position = models.PositiveSmallIntegerField()
     speaker = models.CharField(max_length=100)
     text = models.TextField(blank=True)

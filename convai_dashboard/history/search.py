@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from django.db import connection
 
 from convai_dashboard.accounts.models import Character
-from convai_dashboard.history.models import ChatSession, Line
+from convai_dashboard.history.models import Line
 from convai_dashboard.history.text import Term, parse_query
 
 
@@ -36,14 +36,12 @@ def _tsquery(terms: list[Term]) -> str:
 def matching_line_ids(
     terms: list[Term], owner_id: int, character_id: int | None, before: int | None, limit: int
 ) -> list[int]:
-    line, session, character = (
-        Line._meta.db_table,
-        ChatSession._meta.db_table,
-        Character._meta.db_table,
-    )
-    conditions, params = ["c.owner_id = %s"], [owner_id]
+    line, character = Line._meta.db_table, Character._meta.db_table
+    # Lines name their character, so hits are filtered by owner without joining sessions.
+    conditions = [f"l.character_id IN (SELECT id FROM {character} WHERE owner_id = %s)"]
+    params = [owner_id]
     if character_id is not None:
-        conditions.append("c.id = %s")
+        conditions.append("l.character_id = %s")
         params.append(character_id)
     if before is not None:
         conditions.append("l.id < %s")
@@ -51,16 +49,13 @@ def matching_line_ids(
     if connection.vendor == "sqlite":
         sql = (
             f"SELECT l.id FROM {line}_fts f JOIN {line} l ON l.id = f.rowid "
-            f"JOIN {session} s ON s.id = l.session_id JOIN {character} c ON c.id = s.character_id "
             f"WHERE {line}_fts MATCH %s AND {' AND '.join(conditions)} "
             "ORDER BY f.rowid DESC LIMIT %s"
         )
         match = _fts5_query(terms)
     else:
         sql = (
-            f"SELECT l.id FROM {line} l "
-            f"JOIN {session} s ON s.id = l.session_id JOIN {character} c ON c.id = s.character_id "
-            "WHERE to_tsvector('simple', l.search_text) @@ to_tsquery('simple', %s) "
+            f"SELECT l.id FROM {line} l WHERE to_tsvector('simple', l.search_text) @@ to_tsquery('simple', %s) "
             f"AND {' AND '.join(conditions)} ORDER BY l.id DESC LIMIT %s"
         )
         match = _tsquery(terms)
@@ -101,7 +96,8 @@ def search_lines(
     by_pk = {}
     for line in (
         Line.objects.filter(interaction__in=said_with)
-        .select_related("interaction", "session__character")
+        .select_related("interaction", "session", "character")
+        .defer("search_text")
         .order_by("position")
     ):
         by_pk[line.pk] = line
