@@ -1,8 +1,10 @@
 """Full-text search over stored lines: one interface, two engines (SQLite FTS5 for the embedded
 default, a PostgreSQL GIN index for teams), both over the same folded text (text.py).
 
-Results come newest-stored first, 50 at a time, continued by line id, so the first page of a
-word found a million times costs what the first page of a rare one does.
+Results come newest-stored first, 50 at a time, continued by line id. FTS5 reads a term's
+matches newest first and stops at the end of the page. PostgreSQL walks lines from the newest
+for a common word, and sorts the matches of a rare one: migration 0007 and settings.py say
+what makes it choose well.
 """
 
 from __future__ import annotations
@@ -55,7 +57,7 @@ def matching_line_ids(
         match = _fts5_query(terms)
     else:
         sql = (
-            f"SELECT l.id FROM {line} l WHERE to_tsvector('simple', l.search_text) @@ to_tsquery('simple', %s) "
+            f"SELECT l.id FROM {line} l WHERE l.search_vector @@ to_tsquery('simple', %s) "
             f"AND {' AND '.join(conditions)} ORDER BY l.id DESC LIMIT %s"
         )
         match = _tsquery(terms)
