@@ -21,7 +21,10 @@ REFUSAL_PREFIX = "Your message was rejected because it contained content that is
 
 
 class ChatSession(models.Model):
-    character = models.ForeignKey(Character, on_delete=models.CASCADE, related_name="sessions")
+    # Not indexed alone: unique_session_per_character starts with it and serves its lookups.
+    character = models.ForeignKey(
+        Character, on_delete=models.CASCADE, related_name="sessions", db_index=False
+    )
     session_id = models.CharField(max_length=200)
     started_at = models.DateTimeField()
     in_memory = models.BooleanField(default=False)
@@ -72,7 +75,10 @@ class ChatSession(models.Model):
 
 
 class Interaction(models.Model):
-    session = models.ForeignKey(ChatSession, on_delete=models.CASCADE, related_name="interactions")
+    # Not indexed alone: unique_interaction_in_session starts with it and serves its lookups.
+    session = models.ForeignKey(
+        ChatSession, on_delete=models.CASCADE, related_name="interactions", db_index=False
+    )
     occurred_at = models.DateTimeField()
     # Tells apart interactions that share a timestamp, in the order Convai gave them.
     ordinal = models.PositiveSmallIntegerField(default=0)
@@ -98,7 +104,10 @@ class Interaction(models.Model):
 class Line(models.Model):
     """One turn of an interaction: who spoke, and what."""
 
-    interaction = models.ForeignKey(Interaction, on_delete=models.CASCADE, related_name="lines")
+    # Not indexed alone: unique_line_in_interaction starts with it and serves its lookups.
+    interaction = models.ForeignKey(
+        Interaction, on_delete=models.CASCADE, related_name="lines", db_index=False
+    )
     # Denormalised (a session never changes character) so search and review can reach a
     # line's session and owner without a join: PostgreSQL would otherwise hash all of a
     # character's sessions to filter a handful of hits by owner.
