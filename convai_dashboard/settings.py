@@ -98,7 +98,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "transaction_mode": "IMMEDIATE",
     }
-else:
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Search asks for the newest lines that match, and PostgreSQL's planner chooses between
     # walking lines from the newest and sorting the index's matches by what it thinks a random
     # read costs. Its default (4 times a sequential one) is for spinning disks; on SSD or with
