@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from convai_dashboard.history import sync
 from convai_dashboard.history.models import ChatSession, Interaction, Line, SyncRun
+from convai_dashboard.history.search import search_lines
 from convai_dashboard.sandbox import ASTRONAUT_ID
 from tests.conftest import make_character, make_key, make_user
 
@@ -68,6 +69,16 @@ def test_a_sync_stores_every_transcript_and_says_so(astronaut):
     assert (run.new_sessions, run.sessions_total, run.transcripts_fetched) == (79, 79, 79)
     assert run.failures == 0 and run.finished_at is not None
     assert Interaction.objects.filter(session__character=astronaut).count() == 483
+
+
+def test_after_a_whole_sync_search_lists_the_newest_conversations_first(astronaut, owner):
+    # Search orders lines by id; one fetch at a time makes storage order exact.
+    run, _ = sync.claim(astronaut)
+    sync.run(run, concurrency=1)
+    hits = search_lines(owner.pk, "the").lines
+    starts = [hit.session.started_at for hit in hits]
+    assert len(set(starts)) > 1
+    assert starts == sorted(starts, reverse=True)
 
 
 def test_a_second_sync_fetches_only_what_may_have_changed(astronaut, sandbox):

@@ -88,7 +88,11 @@ def request_cancel(run: SyncRun) -> None:
 
 def sessions_to_fetch(character: Character) -> Iterator[ChatSession]:
     """Sessions on Convai whose transcript is missing, or was fetched so soon after its last
-    interaction that the player may have gone on talking. Newest first."""
+    interaction that the player may have gone on talking.
+
+    Oldest first: search lists lines by id, newest id first, and storing the oldest
+    conversations first gives the newest ones the highest ids. (Fetching newest first had
+    search show a fully synced character's oldest conversations first.)"""
     settle = timedelta(minutes=settings.SYNC_SETTLE_MINUTES)
     growing = Q(
         transcript_fetched_at__lt=Coalesce(F("last_interaction_at"), F("started_at")) + settle
@@ -98,7 +102,7 @@ def sessions_to_fetch(character: Character) -> Iterator[ChatSession]:
         .filter(Q(transcript_fetched_at__isnull=True) | growing)
         # What storing a transcript updates from what it had.
         .only("pk", "session_id", "character_id", "has_trigger", "has_other_speaker")
-        .order_by("-started_at", "-pk")
+        .order_by("started_at", "pk")
         .iterator(chunk_size=2000)
     )
 
