@@ -201,6 +201,20 @@ def test_search_pages_by_fifty(owner):
     assert [line.text for line in first.lines + second.lines] == newest_first
 
 
+def test_a_page_of_hits_is_in_the_order_they_were_said(owner):
+    # Stored in another order than said, as transcripts fetched side by side can be.
+    character = make_character(owner, sessions_refreshed_at=DAY)
+    for days, text in [(0, "lantern first"), (2, "lantern last"), (1, "lantern between")]:
+        session = make_session(
+            character, started_at=DAY + timedelta(days=days), transcript_fetched_at=DAY
+        )
+        make_interaction(session, ("User", text))
+    first = search_lines(owner.pk, "lantern", limit=2)
+    second = search_lines(owner.pk, "lantern", limit=2, before=first.next_before)
+    assert [line.text for line in first.lines] == ["lantern last", "lantern between"]
+    assert [line.text for line in second.lines] == ["lantern first"]
+
+
 def test_postgresql_is_told_that_random_reads_are_cheap(db):
     # Without it, PostgreSQL's planner walked 60,000 lines for a word it could have read from
     # the index's 1,000 matches (settings.py).

@@ -1,7 +1,7 @@
 """Full-text search over stored lines: one interface, two engines (SQLite FTS5 for the embedded
 default, a PostgreSQL GIN index for teams), both over the same folded text (text.py).
 
-Results come newest-stored first, 50 at a time, continued by line id. FTS5 reads a term's
+Results come 50 at a time, most recently stored first, continued by line id. FTS5 reads a term's
 matches newest first and stops at the end of the page. PostgreSQL walks lines from the newest
 for a common word, and sorts the matches of a rare one: migration 0007 and settings.py say
 what makes it choose well.
@@ -69,14 +69,14 @@ def matching_line_ids(
 @dataclass(frozen=True)
 class Results:
     terms: list[Term]
-    # Hits, newest stored first, each with its interaction, session and character loaded, and
-    # `exchange`: every line of its interaction in order, the context it was said in.
+    # The page's hits, newest said first, each with its interaction, session and character
+    # loaded, and `exchange`: every line of its interaction in order, the context it was said in.
     lines: list[Line]
-    more: bool  # another page follows, from before=lines[-1].pk
+    more: bool  # another page follows: the hits stored before these
 
     @property
     def next_before(self) -> int | None:
-        return self.lines[-1].pk if self.more and self.lines else None
+        return min(line.pk for line in self.lines) if self.more and self.lines else None
 
 
 def search_lines(
@@ -107,6 +107,10 @@ def search_lines(
         if not line.is_blank:
             exchanges[line.interaction_id].append(line)
     hits = [by_pk[pk] for pk in hit_ids if pk in by_pk]
+    # Pages follow storage order, which syncs keep close to conversation time (they store the
+    # oldest transcripts first); transcripts fetched side by side can land a few places apart,
+    # so a page is put in the order its lines were said.
+    hits.sort(key=lambda hit: (hit.interaction.occurred_at, hit.position, hit.pk), reverse=True)
     for hit in hits:
         hit.exchange = exchanges[hit.interaction_id]  # type: ignore[attr-defined]
     return Results(terms, hits, len(ids) > limit)
