@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -66,7 +66,8 @@ def parse_query(query: str) -> list[Term]:
     return terms
 
 
-@cache
+# Bounded: the terms are whatever users search for, and a server runs for weeks.
+@lru_cache(maxsize=1024)
 def _pattern(term: Term) -> re.Pattern[str]:
     body = r"\s+".join(re.escape(w) for w in term.words)
     return re.compile(rf"(?<!\w){body}" + (r"\w*" if term.prefix else r"(?!\w)"))
