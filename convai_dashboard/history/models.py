@@ -108,10 +108,10 @@ class Line(models.Model):
     interaction = models.ForeignKey(
         Interaction, on_delete=models.CASCADE, related_name="lines", db_index=False
     )
-    # Denormalised (a session never changes character) so search and review can reach a
-    # line's session and owner without a join: PostgreSQL would otherwise hash all of a
-    # character's sessions to filter a handful of hits by owner.
+    # Denormalised so search and review can reach a line's session without a join.
     session = models.ForeignKey(ChatSession, on_delete=models.CASCADE, related_name="lines")
+    # Denormalised too (a session never changes character), so search filters hits by owner
+    # without joining sessions: PostgreSQL hashed all of a character's sessions to do that.
     # Not indexed: search finds lines by their text first, and only then filters by character.
     character = models.ForeignKey(
         Character, on_delete=models.CASCADE, related_name="+", db_index=False
