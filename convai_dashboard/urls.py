@@ -8,6 +8,5 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
-    path("", include("convai_dashboard.accounts.urls")),
-    path("", include("convai_dashboard.history.urls")),
+    path("", include("convai_dashboard.pages.urls")),
 ]

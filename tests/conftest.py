@@ -1,18 +1,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
-from django.db.models import F
 from django.test import Client
 
-from convai_dashboard.accounts.models import ApiKey, Character
-from convai_dashboard.history.models import ChatSession, Interaction, Line
-from convai_dashboard.history.text import fold
-from convai_dashboard.sandbox import ASTRONAUT_ID, DEMO_KEY, SandboxServer
+from convai_dashboard.sandbox import SandboxServer
+from tests.factories import make_user
 
 
 @pytest.fixture(scope="session")
@@ -36,55 +32,15 @@ def sandbox(sandbox_server: SandboxServer, settings: Any) -> Iterator[SandboxSer
     sandbox_server.reset()
 
 
-def make_user(username: str = "owner", **kwargs: Any) -> User:
-    return User.objects.create_user(username=username, password="pw-for-tests-only", **kwargs)
-
-
-def make_key(owner: User, secret: str = DEMO_KEY, **kwargs: Any) -> ApiKey:
-    kwargs.setdefault("label", "Studio")
-    key = ApiKey(owner=owner, **kwargs)
-    key.set_secret(secret)
-    key.save()
-    return key
-
-
-def make_character(owner: User, api_key: ApiKey | None = None, **kwargs: Any) -> Character:
-    kwargs.setdefault("character_id", ASTRONAUT_ID)
-    kwargs.setdefault("name", "Test character")
-    return Character.objects.create(owner=owner, api_key=api_key, **kwargs)
-
-
-def make_session(character: Character, **kwargs: Any) -> ChatSession:
-    kwargs.setdefault("session_id", f"session-{ChatSession.objects.count() + 1}")
-    kwargs.setdefault("started_at", datetime(2026, 10, 1, 12, 0, tzinfo=UTC))
-    session = ChatSession.objects.create(character=character, **kwargs)
-    # As the store does when it stores a session list.
-    Character.objects.filter(pk=character.pk).update(session_count=F("session_count") + 1)
-    character.refresh_from_db(fields=["session_count"])
-    return session
-
-
-def make_interaction(session: ChatSession, *turns: tuple[str, str], **kwargs: Any) -> Interaction:
-    kwargs.setdefault(
-        "occurred_at", session.started_at + timedelta(seconds=session.interactions.count())
-    )
-    interaction = Interaction.objects.create(session=session, **kwargs)
-    for position, (speaker, text) in enumerate(turns):
-        Line.objects.create(
-            interaction=interaction,
-            session=session,
-            character_id=session.character_id,
-            position=position,
-            speaker=speaker,
-            text=text,
-            search_text=fold(text),
-        )
-    return interaction
-
-
 @pytest.fixture
 def owner(db: None) -> User:
     return make_user("owner")
+
+
+@pytest.fixture
+def colleague(db: None) -> User:
+    """A second user, who may hold the same characters as the owner."""
+    return make_user("colleague")
 
 
 @pytest.fixture
@@ -102,4 +58,11 @@ def owner_client(client: Client, owner: User) -> Client:
 def outsider_client(outsider: User) -> Client:
     client = Client()
     client.force_login(outsider)
+    return client
+
+
+@pytest.fixture
+def colleague_client(colleague: User) -> Client:
+    client = Client()
+    client.force_login(colleague)
     return client

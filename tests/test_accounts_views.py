@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from convai_dashboard.accounts.models import ApiKey, Character
+from convai_dashboard.accounts.models import ApiKey, CharacterAccess
+from convai_dashboard.history.models import ChatSession
 from convai_dashboard.sandbox import (
     ASTRONAUT_ID,
     CHAT_ONLY_CHARACTER_ID,
@@ -14,7 +15,7 @@ from convai_dashboard.sandbox import (
     DEMO_KEY,
     OTHER_KEY,
 )
-from tests.conftest import make_character, make_key
+from tests.factories import make_character, make_key, make_session
 
 pytestmark = pytest.mark.django_db
 
@@ -91,59 +92,69 @@ def test_a_key_can_be_relabelled_without_retyping_it(owner_client, owner, sandbo
     assert sandbox.requests == []
 
 
-def test_deleting_a_key_keeps_its_characters_history(owner_client, owner):
+def test_deleting_a_key_suspends_what_it_proved_and_keeps_the_history(owner_client, owner):
     key = make_key(owner)
     character = make_character(owner, key)
+    make_session(character)
+    assert "suspends your access" in owner_client.get(f"/keys/{key.pk}/delete/").content.decode()
     assert owner_client.post(f"/keys/{key.pk}/delete/").status_code == 302
-    character.refresh_from_db()
-    assert character.api_key is None
+    access = CharacterAccess.objects.get(owner=owner)
+    assert access.api_key is None and not access.is_active
+    assert "was deleted" in access.suspension_reason
+    assert ChatSession.objects.filter(character=character).exists()
+    assert owner_client.get(f"/characters/{character.character_id}/").status_code == 404
 
 
 def test_a_character_is_added_by_id_and_named_by_convai(owner_client, owner, sandbox):
     key = make_key(owner)
     response = owner_client.post(
-        "/characters/add/", {"api_key": key.pk, "character_id": ASTRONAUT_ID}
+        "/characters/add/", {"add-api_key": key.pk, "add-character_id": ASTRONAUT_ID}
     )
-    character = Character.objects.get(owner=owner)
-    assert response["Location"] == reverse("character", args=[character.character_id])
-    assert character.name and character.name != ASTRONAUT_ID
+    access = CharacterAccess.objects.get(owner=owner)
+    assert response["Location"] == reverse("character", args=[access.character_id])
+    assert access.name and access.name != ASTRONAUT_ID
+    assert access.is_active and access.confirmed_at is not None
+    # Access is proven by the chat history itself answering for this key.
+    assert "/character/chatHistory/list" in [r.path for r in sandbox.requests]
 
 
 def test_a_character_without_the_character_api_is_added_by_bare_id(owner_client, owner, sandbox):
     key = make_key(owner, secret=CHAT_ONLY_KEY)
     owner_client.post(
-        "/characters/add/", {"api_key": key.pk, "character_id": CHAT_ONLY_CHARACTER_ID}
+        "/characters/add/", {"add-api_key": key.pk, "add-character_id": CHAT_ONLY_CHARACTER_ID}
     )
-    character = Character.objects.get(owner=owner)
-    assert character.name == ""
-    assert character.display_name == CHAT_ONLY_CHARACTER_ID
+    access = CharacterAccess.objects.get(owner=owner)
+    assert access.name == ""
+    assert access.display_name == CHAT_ONLY_CHARACTER_ID
 
 
 def test_a_character_of_another_account_is_refused(owner_client, owner, sandbox):
     key = make_key(owner, secret=OTHER_KEY)
     response = owner_client.post(
-        "/characters/add/", {"api_key": key.pk, "character_id": ASTRONAUT_ID}
+        "/characters/add/", {"add-api_key": key.pk, "add-character_id": ASTRONAUT_ID}
     )
     assert response.status_code == 400
     assert "belongs to the account of this API key" in response.content.decode()
-    assert not Character.objects.exists()
+    assert not CharacterAccess.objects.exists()
 
 
 def test_an_unknown_character_is_refused_with_convais_words(owner_client, owner, sandbox):
     key = make_key(owner)
-    response = owner_client.post("/characters/add/", {"api_key": key.pk, "character_id": "f" * 32})
+    response = owner_client.post(
+        "/characters/add/", {"add-api_key": key.pk, "add-character_id": "f" * 32}
+    )
     assert response.status_code == 400
     page = response.content.decode()
     assert f"would not give access to character {'f' * 32}" in page
     assert "Convai said: &quot;" in page
-    assert not Character.objects.exists()
+    assert not CharacterAccess.objects.exists()
 
 
 def test_adding_while_convai_is_down_keeps_what_was_typed(owner_client, owner, sandbox):
     key = make_key(owner)
     sandbox.fault = "error_500_html"
     response = owner_client.post(
-        "/characters/add/", {"api_key": key.pk, "character_id": ASTRONAUT_ID}
+        "/characters/add/", {"add-api_key": key.pk, "add-character_id": ASTRONAUT_ID}
     )
     assert response.status_code == 400
     page = response.content.decode()
@@ -153,23 +164,30 @@ def test_adding_while_convai_is_down_keeps_what_was_typed(owner_client, owner, s
 
 def test_all_characters_of_a_key_are_imported_once(owner_client, owner, sandbox):
     key = make_key(owner)
-    owner_client.post("/characters/import/", {"api_key": key.pk})
-    owner_client.post("/characters/import/", {"api_key": key.pk})
-    ids = set(Character.objects.filter(owner=owner).values_list("character_id", flat=True))
+    owner_client.post("/characters/import/", {"import-api_key": key.pk})
+    owner_client.post("/characters/import/", {"import-api_key": key.pk})
+    ids = set(CharacterAccess.objects.filter(owner=owner).values_list("character_id", flat=True))
     assert set(DEMO_CHARACTER_IDS) <= ids
-    assert Character.objects.filter(owner=owner).count() == len(ids)
+    assert CharacterAccess.objects.filter(owner=owner).count() == len(ids)
 
 
-def test_a_character_is_removed_with_its_stored_history(owner_client, owner):
+def test_removing_a_character_drops_the_access_and_keeps_the_history(
+    owner_client, owner, colleague
+):
     character = make_character(owner)
+    make_character(colleague)
+    make_session(character)
+    page = owner_client.get(f"/characters/{character.character_id}/remove/").content.decode()
+    assert "Nothing is deleted" in page and "1 other user" in page
     assert owner_client.post(f"/characters/{character.character_id}/remove/").status_code == 302
-    assert not Character.objects.exists()
+    assert not CharacterAccess.objects.filter(owner=owner).exists()
+    assert ChatSession.objects.filter(character=character).exists()
 
 
 def test_another_users_key_cannot_be_chosen_for_a_character(owner_client, outsider, sandbox):
     their_key = make_key(outsider)
     response = owner_client.post(
-        "/characters/add/", {"api_key": their_key.pk, "character_id": ASTRONAUT_ID}
+        "/characters/add/", {"add-api_key": their_key.pk, "add-character_id": ASTRONAUT_ID}
     )
     assert response.status_code == 400
-    assert not Character.objects.exists()
+    assert not CharacterAccess.objects.exists()

@@ -16,7 +16,7 @@ from django.utils import timezone
 from playwright.sync_api import Browser, ConsoleMessage, Locator, Page, expect, sync_playwright
 
 from convai_dashboard.sandbox import ASTRONAUT_ID, DEMO_KEY, SandboxServer
-from tests.conftest import make_character, make_interaction, make_key, make_session
+from tests.factories import make_character, make_interaction, make_key, make_session
 
 pytestmark = pytest.mark.browser
 
@@ -114,8 +114,9 @@ def test_add_key_and_character_then_read_a_transcript(
 
     # Characters: add the astronaut by ID under that key.
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Characters").click()
-    page.get_by_label("API key").select_option(label=f"Sandbox (…{DEMO_KEY[-4:]})")
-    page.get_by_label("Character ID").fill(ASTRONAUT_ID)
+    adding = page.get_by_role("region", name="Add a character")
+    adding.get_by_label("API key").select_option(label=f"Sandbox (…{DEMO_KEY[-4:]})")
+    adding.get_by_label("Character ID").fill(ASTRONAUT_ID)
     page.get_by_role("button", name="Check and add").click()
 
     # The character page, with its list fetched from Convai on the first visit.

@@ -29,11 +29,18 @@ from convai_dashboard.sandbox import (
 )
 
 
-def client_for(sandbox: SandboxServer, key: str = DEMO_KEY, **kwargs) -> ConvaiClient:
+def client_at(base_url: str, key: str = DEMO_KEY, **kwargs) -> ConvaiClient:
+    # The client has no defaults of its own (settings give them): a test states each.
+    kwargs.setdefault("connect_timeout", 1.0)
     kwargs.setdefault("read_timeout", 2.0)
     kwargs.setdefault("retries", 2)
     kwargs.setdefault("backoff_factor", 0.01)
-    return ConvaiClient(key, base_url=sandbox.url, **kwargs)
+    kwargs.setdefault("max_retry_after", 10.0)
+    return ConvaiClient(key, base_url=base_url, **kwargs)
+
+
+def client_for(sandbox: SandboxServer, key: str = DEMO_KEY, **kwargs) -> ConvaiClient:
+    return client_at(sandbox.url, key, **kwargs)
 
 
 def test_it_lists_the_real_characters_sessions_newest_first(sandbox):
@@ -147,9 +154,7 @@ def test_a_refused_connection_says_so():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    client = ConvaiClient(
-        DEMO_KEY, base_url=f"http://127.0.0.1:{port}", retries=1, backoff_factor=0
-    )
+    client = client_at(f"http://127.0.0.1:{port}", retries=1, backoff_factor=0)
     with pytest.raises(ConvaiUnavailable) as caught:
         client.list_sessions(ASTRONAUT_ID)
     assert "connection refused" in str(caught.value)

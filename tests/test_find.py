@@ -13,7 +13,7 @@ from django.db import connection
 from convai_dashboard.history import fetch
 from convai_dashboard.history.search import search_lines
 from convai_dashboard.history.text import parse_query
-from tests.conftest import make_character, make_interaction, make_session
+from tests.factories import make_character, make_interaction, make_session
 
 pytestmark = pytest.mark.django_db
 
@@ -133,7 +133,7 @@ def said(owner):
 
 
 def texts(owner, query, **kwargs) -> list[str]:
-    return sorted(line.text for line in search_lines(owner.pk, query, **kwargs).lines)
+    return sorted(line.text for line in search_lines(owner, query, **kwargs).lines)
 
 
 @pytest.mark.parametrize(
@@ -180,8 +180,10 @@ def test_search_can_be_limited_to_one_character(owner, said):
     assert len(texts(owner, "剣", character=said["keeper"])) == 2
 
 
-def test_search_never_returns_another_users_lines(owner, outsider, said):
-    theirs = make_character(outsider, name="Theirs", sessions_refreshed_at=DAY)
+def test_search_never_returns_lines_of_a_character_the_user_does_not_hold(owner, outsider, said):
+    theirs = make_character(
+        outsider, character_id="theirs", name="Theirs", sessions_refreshed_at=DAY
+    )
     session = make_session(theirs, session_id="theirs", transcript_fetched_at=DAY)
     make_interaction(session, ("User", "the dragon is mine"))
     assert "the dragon is mine" not in texts(owner, "dragon")
@@ -194,8 +196,8 @@ def test_search_pages_by_fifty(owner):
     session = make_session(character, transcript_fetched_at=DAY)
     for n in range(60):
         make_interaction(session, ("User", f"echo number {n}"))
-    first = search_lines(owner.pk, "echo")
-    second = search_lines(owner.pk, "echo", before=first.next_before)
+    first = search_lines(owner, "echo")
+    second = search_lines(owner, "echo", before=first.next_before)
     assert (len(first.lines), first.more, len(second.lines), second.more) == (50, True, 10, False)
     newest_first = [f"echo number {n}" for n in range(59, -1, -1)]
     assert [line.text for line in first.lines + second.lines] == newest_first
@@ -209,8 +211,8 @@ def test_a_page_of_hits_is_in_the_order_they_were_said(owner):
             character, started_at=DAY + timedelta(days=days), transcript_fetched_at=DAY
         )
         make_interaction(session, ("User", text))
-    first = search_lines(owner.pk, "lantern", limit=2)
-    second = search_lines(owner.pk, "lantern", limit=2, before=first.next_before)
+    first = search_lines(owner, "lantern", limit=2)
+    second = search_lines(owner, "lantern", limit=2, before=first.next_before)
     assert [line.text for line in first.lines] == ["lantern last", "lantern between"]
     assert [line.text for line in second.lines] == ["lantern first"]
 
@@ -226,7 +228,7 @@ def test_postgresql_is_told_that_random_reads_are_cheap(db):
 
 
 def test_syncs_keep_the_index_up_to_date(owner, sandbox):
-    from tests.conftest import make_key
+    from tests.factories import make_key
 
     character = make_character(owner, make_key(owner), sessions_refreshed_at=DAY)
     session = make_session(character, session_id="9fc15ee9-5f69-4f4b-916b-9c71a9a8786f")

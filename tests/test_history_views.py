@@ -11,7 +11,7 @@ from django.test import override_settings
 
 from convai_dashboard.history.models import ChatSession
 from convai_dashboard.sandbox import ASTRONAUT_ID
-from tests.conftest import make_character, make_interaction, make_key, make_session
+from tests.factories import make_character, make_interaction, make_key, make_session
 
 pytestmark = pytest.mark.django_db
 

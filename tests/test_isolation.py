@@ -1,14 +1,29 @@
-"""Every URL with an owner: the owner gets it, an outsider gets a 404, whatever the method."""
+"""Who sees what: a character's history is seen by those who hold confirmed access to it, and by
+no one else. Every URL that names something a user holds is swept as holder, as a colleague who
+holds the same character, as an outsider and as a holder whose access Convai suspended: in full
+pages and htmx fragments, for every method."""
 
 from __future__ import annotations
 
 import pytest
+from django.test import Client
+from django.utils import timezone
 
-from convai_dashboard.accounts.models import ApiKey, Character
-from convai_dashboard.history.models import ChatSession
-from tests.conftest import make_character, make_interaction, make_key, make_session
+from convai_dashboard.accounts.models import ApiKey, CharacterAccess
+from convai_dashboard.history.models import ChatSession, SyncRun
+from convai_dashboard.sandbox import DEMO_KEY, SHRINE_KEEPER_ID
+from tests.factories import (
+    make_access,
+    make_character,
+    make_interaction,
+    make_key,
+    make_session,
+    make_user,
+)
 
 pytestmark = pytest.mark.django_db
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 @pytest.fixture
@@ -24,35 +39,80 @@ def owned(owner):
     return {"key": key.pk, "char": character.character_id, "sid": session.session_id}
 
 
-# (method, url) of every page that belongs to a user.
-OWNED_URLS = [
-    ("get", "/keys/{key}/edit/"),
-    ("post", "/keys/{key}/edit/"),
-    ("get", "/keys/{key}/delete/"),
-    ("post", "/keys/{key}/delete/"),
+# (method, url) of every page that names something a user holds.
+HISTORY_URLS = [
     ("get", "/characters/{char}/"),
     ("post", "/characters/{char}/refresh/"),
-    ("get", "/characters/{char}/remove/"),
-    ("post", "/characters/{char}/remove/"),
     ("get", "/characters/{char}/sessions/{sid}/"),
     ("post", "/characters/{char}/sessions/{sid}/refetch/"),
     ("post", "/characters/{char}/sync/"),
     ("get", "/characters/{char}/sync/status/"),
     ("post", "/characters/{char}/sync/cancel/"),
 ]
+ACCOUNT_URLS = [
+    ("get", "/keys/{key}/edit/"),
+    ("post", "/keys/{key}/edit/"),
+    ("get", "/keys/{key}/delete/"),
+    ("post", "/keys/{key}/delete/"),
+    ("get", "/characters/{char}/remove/"),
+    ("post", "/characters/{char}/remove/"),
+]
+OWNED_URLS = HISTORY_URLS + ACCOUNT_URLS
 
 
-@pytest.mark.parametrize(("method", "url"), OWNED_URLS)
-def test_an_outsider_gets_a_404_and_changes_nothing(outsider_client, owned, method, url):
-    response = getattr(outsider_client, method)(url.format(**owned), {"label": "hijack"})
-    assert response.status_code == 404
+def _unchanged() -> None:
     assert ApiKey.objects.filter(label="Owner-only key").exists()
-    assert Character.objects.exists() and ChatSession.objects.exists()
+    assert CharacterAccess.objects.filter(owner__username="owner").exists()
+    assert ChatSession.objects.exists()
+    assert not SyncRun.objects.exists()
+
+
+@pytest.mark.parametrize("headers", [{}, HTMX], ids=["page", "htmx"])
+@pytest.mark.parametrize(("method", "url"), OWNED_URLS)
+def test_an_outsider_gets_a_404_and_changes_nothing(outsider_client, owned, method, url, headers):
+    response = getattr(outsider_client, method)(url.format(**owned), {"label": "hijack"}, **headers)
+    assert response.status_code == 404
+    _unchanged()
+
+
+@pytest.mark.parametrize("headers", [{}, HTMX], ids=["page", "htmx"])
+@pytest.mark.parametrize(("method", "url"), HISTORY_URLS)
+def test_a_holder_whose_access_is_suspended_gets_a_404(client, owner, owned, method, url, headers):
+    CharacterAccess.objects.filter(owner=owner).update(
+        suspended_at=timezone.now(), suspension_reason="Convai refused the key."
+    )
+    client.force_login(owner)
+    response = getattr(client, method)(url.format(**owned), **headers)
+    assert response.status_code == 404
+    assert not SyncRun.objects.exists()
 
 
 @pytest.mark.parametrize(("method", "url"), [u for u in OWNED_URLS if u[0] == "get"])
 def test_the_owner_gets_the_page(owner_client, owned, method, url):
     assert owner_client.get(url.format(**owned), follow=True).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "url", ["/characters/{char}/", "/characters/{char}/sessions/{sid}/"], ids=["list", "session"]
+)
+def test_a_colleague_who_holds_the_character_reads_the_same_history(
+    colleague_client, colleague, owned, url
+):
+    make_access(colleague, make_key(colleague), character_id=owned["char"])
+    for headers in ({}, HTMX):
+        response = colleague_client.get(url.format(**owned), **headers)
+        assert response.status_code == 200
+    page = colleague_client.get(f"/characters/{owned['char']}/sessions/{owned['sid']}/")
+    assert "secret plot" in page.content.decode()
+
+
+def test_a_colleague_cannot_touch_the_owners_keys_or_access(colleague_client, colleague, owned):
+    make_access(colleague, make_key(colleague), character_id=owned["char"])
+    for method, url in ACCOUNT_URLS:
+        if url.startswith("/keys/"):
+            response = getattr(colleague_client, method)(url.format(**owned), {"label": "x"})
+            assert response.status_code == 404
+    _unchanged()
 
 
 def test_lists_show_only_the_users_own_things(outsider_client, owned):
@@ -61,23 +121,88 @@ def test_lists_show_only_the_users_own_things(outsider_client, owned):
         assert "Owner-only character" not in page and "Owner-only key" not in page
 
 
-def test_an_outsider_cannot_reach_a_session_through_their_own_character(
+@pytest.mark.parametrize("headers", [{}, HTMX], ids=["page", "htmx"])
+def test_search_finds_nothing_of_a_character_the_user_does_not_hold(
+    outsider_client, owned, headers
+):
+    for query in ({"q": "secret"}, {"q": "secret", "character": owned["char"]}):
+        response = outsider_client.get("/search/", query, **headers)
+        assert "spoilers" not in response.content.decode()
+    # Naming the character is refused: it is not among the outsider's choices.
+    refused = outsider_client.get("/search/", {"q": "secret", "character": owned["char"]})
+    assert refused.status_code == 400
+
+
+def test_search_finds_nothing_once_access_is_suspended(client, owner, owned):
+    client.force_login(owner)
+    assert "spoilers" in client.get("/search/", {"q": "secret"}).content.decode()
+    CharacterAccess.objects.filter(owner=owner).update(suspended_at=timezone.now())
+    assert "spoilers" not in client.get("/search/", {"q": "secret"}).content.decode()
+
+
+def test_the_add_form_takes_only_the_users_own_keys(outsider_client, owned, sandbox):
+    for headers in ({}, HTMX):
+        response = outsider_client.post(
+            "/characters/add/",
+            {"add-api_key": owned["key"], "add-character_id": owned["char"]},
+            **headers,
+        )
+        assert response.status_code == 400
+    assert not CharacterAccess.objects.filter(owner__username="outsider").exists()
+    assert sandbox.requests == []
+
+
+def test_the_import_form_takes_only_the_users_own_keys(outsider_client, owned, sandbox):
+    for headers in ({}, HTMX):
+        response = outsider_client.post(
+            "/characters/import/", {"import-api_key": owned["key"]}, **headers
+        )
+        assert response.status_code == 400
+    assert not CharacterAccess.objects.filter(owner__username="outsider").exists()
+    assert sandbox.requests == []
+
+
+def test_an_outsider_cannot_reach_a_session_through_a_character_of_their_own(
     outsider_client, outsider, owned
 ):
-    theirs = make_character(outsider, sessions_refreshed_at="2026-10-01T00:00Z")
+    theirs = make_character(
+        outsider, character_id=SHRINE_KEEPER_ID, sessions_refreshed_at="2026-10-01T00:00Z"
+    )
     response = outsider_client.get(f"/characters/{theirs.character_id}/sessions/{owned['sid']}/")
     assert response.status_code == 404
 
 
-def test_a_colleague_with_the_same_character_reads_their_own_copy_at_the_same_url(
-    outsider_client, outsider, owned
-):
-    theirs = make_character(outsider, name="Their copy", sessions_refreshed_at="2026-10-01T00:00Z")
-    session = make_session(
-        theirs, session_id=owned["sid"], transcript_fetched_at="2026-10-01T00:00Z"
+@pytest.fixture
+def staff_client(db) -> Client:
+    """A staff user with every admin permission, but no access of their own."""
+    staff = make_user("staff", is_staff=True, is_superuser=True)
+    client = Client()
+    client.force_login(staff)
+    return client
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/history/",
+        "/admin/history/chatsession/",
+        "/admin/history/line/",
+        "/admin/history/convaicharacter/",
+        "/admin/history/syncrun/",
+    ],
+)
+def test_history_is_not_in_the_admin(staff_client, owned, url):
+    assert staff_client.get(url).status_code == 404
+
+
+def test_the_admin_cannot_grant_or_restore_access(staff_client, owner, owned):
+    access = CharacterAccess.objects.get(owner=owner)
+    assert staff_client.get("/admin/accounts/characteraccess/add/").status_code == 403
+    staff_client.post(
+        f"/admin/accounts/characteraccess/{access.pk}/change/",
+        {"character_id": "another", "suspended_at": ""},
     )
-    make_interaction(session, ("User", "their own line"))
-    page = outsider_client.get(f"/characters/{owned['char']}/sessions/{owned['sid']}/")
-    text = page.content.decode()
-    assert page.status_code == 200
-    assert "their own line" in text and "secret plot" not in text
+    access.refresh_from_db()
+    assert access.character_id == owned["char"]
+    page = staff_client.get(f"/admin/accounts/characteraccess/{access.pk}/change/")
+    assert page.status_code == 200 and DEMO_KEY not in page.content.decode()

@@ -8,7 +8,7 @@ from django.core.management import call_command
 
 from convai_dashboard.accounts.crypto import UndecryptableKey
 from convai_dashboard.accounts.models import ApiKey
-from tests.conftest import make_key
+from tests.factories import make_key
 
 pytestmark = pytest.mark.django_db
 

@@ -8,10 +8,10 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from convai_dashboard.accounts.models import Character
-from convai_dashboard.history.models import Interaction, Line, SyncRun
+from convai_dashboard.accounts.models import CharacterAccess
+from convai_dashboard.history.models import ConvaiCharacter, Interaction, Line, SyncRun, SyncStatus
 from convai_dashboard.sandbox import LARGE_CHARACTER_ID
-from tests.conftest import make_character, make_key, make_user
+from tests.factories import make_character, make_key, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +22,7 @@ def load(**options: object) -> str:
     return out.getvalue()
 
 
-def stored(character: Character) -> list[tuple]:
+def stored(character: ConvaiCharacter) -> list[tuple]:
     return list(
         Line.objects.filter(session__character=character)
         .order_by("pk")
@@ -36,10 +36,11 @@ def test_loads_the_large_character_and_a_second_run_stores_nothing_new(settings)
 
     output = load(sessions=300, concurrency=4, username="scale")
 
-    character = Character.objects.get(owner=user, character_id=LARGE_CHARACTER_ID)
-    assert character.name == "Scale test character"
-    assert character.api_key is not None
-    assert character.api_key.label == "Sandbox (scale)"
+    access = CharacterAccess.objects.get(owner=user, character_id=LARGE_CHARACTER_ID)
+    assert access.name == "Gate Attendant Unit 7"  # as the sandbox's Convai calls it
+    assert access.api_key is not None
+    assert access.api_key.label == "Sandbox (scale)"
+    character = ConvaiCharacter.objects.get(character_id=LARGE_CHARACTER_ID)
     sessions = character.sessions.all()
     assert sessions.count() == 300
     assert not sessions.filter(transcript_fetched_at__isnull=True).exists()
@@ -49,16 +50,16 @@ def test_loads_the_large_character_and_a_second_run_stores_nothing_new(settings)
     assert f"300 sessions, {interactions:,} interactions, {len(lines):,} lines" in output
     assert original_url == settings.CONVAI_API_URL  # the sandbox only while it ran
 
-    encrypted_key = character.api_key.encrypted_key
+    encrypted_key = access.api_key.encrypted_key
     load(sessions=300, concurrency=4, username="scale")
 
     second = SyncRun.objects.filter(character=character).order_by("-pk").first()
-    assert second is not None and second.status == SyncRun.DONE
+    assert second is not None and second.status == SyncStatus.DONE
     assert (second.new_sessions, second.transcripts_fetched) == (0, 0)
     assert character.sessions.count() == 300
     assert stored(character) == lines
-    character.refresh_from_db()
-    assert character.api_key is not None and character.api_key.encrypted_key == encrypted_key
+    access.refresh_from_db()
+    assert access.api_key is not None and access.api_key.encrypted_key == encrypted_key
 
 
 def test_unknown_user_is_an_error():
@@ -71,7 +72,7 @@ def test_a_sync_already_under_way_is_an_error():
     character = make_character(user, make_key(user), character_id=LARGE_CHARACTER_ID)
     SyncRun.objects.create(
         character=character,
-        status=SyncRun.RUNNING,
+        status=SyncStatus.RUNNING,
         started_at=timezone.now(),
         heartbeat_at=timezone.now(),
     )

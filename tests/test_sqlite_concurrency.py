@@ -20,11 +20,10 @@ WEB_WORKLOAD = """
 import random, time
 from django.test import Client
 from django.contrib.auth.models import User
-from convai_dashboard.accounts.models import Character
-from convai_dashboard.history.models import ChatSession
+from convai_dashboard.history.models import ChatSession, ConvaiCharacter
 client = Client()
 client.force_login(User.objects.get(username="demo"))
-characters = list(Character.objects.values_list("pk", "character_id"))
+characters = list(ConvaiCharacter.objects.values_list("pk", "character_id"))
 deadline = time.monotonic() + 15
 while time.monotonic() < deadline and not __import__("pathlib").Path(DONE).exists():
     pk, url = random.choice(characters)

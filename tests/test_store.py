@@ -8,10 +8,10 @@ import pytest
 
 from convai_dashboard.convai.records import Interaction as InteractionRecord
 from convai_dashboard.convai.records import SessionSummary, Turn
-from convai_dashboard.history import fetch
+from convai_dashboard.history import fetch, store
 from convai_dashboard.history.models import ChatSession, Interaction, Line
 from convai_dashboard.sandbox import ASTRONAUT_ID
-from tests.conftest import make_character, make_key
+from tests.factories import make_character, make_key
 
 pytestmark = pytest.mark.django_db
 
@@ -31,22 +31,22 @@ def record(seconds: float, *turns: tuple[str, str], trigger: bool = False) -> In
 def test_it_stores_the_session_list_once_however_often_it_is_stored(owner):
     character = make_character(owner)
     listing = [summary("a", 2), summary("b", 1), summary("c", 0)]
-    first = fetch.store_session_list(character, listing)
+    first = store.store_session_list(character, listing)
     ids = dict(character.sessions.values_list("session_id", "pk"))
-    second = fetch.store_session_list(character, listing)
+    second = store.store_session_list(character, listing)
     assert (first.new, second.new) == (3, 0)
     assert dict(character.sessions.values_list("session_id", "pk")) == ids
 
 
 def test_it_updates_the_memory_flag_and_keeps_sessions_gone_from_convai(owner):
     character = make_character(owner)
-    fetch.store_session_list(character, [summary("a"), summary("b")])
-    result = fetch.store_session_list(character, [summary("a", in_memory=True)])
+    store.store_session_list(character, [summary("a"), summary("b")])
+    result = store.store_session_list(character, [summary("a", in_memory=True)])
     a, b = character.sessions.order_by("session_id")
     assert a.in_memory and a.on_convai
     assert not b.on_convai, "a session no longer listed is kept and marked"
     assert result.gone == 1
-    fetch.store_session_list(character, [summary("a"), summary("b")])
+    store.store_session_list(character, [summary("a"), summary("b")])
     assert character.sessions.get(session_id="b").on_convai
 
 
@@ -54,7 +54,7 @@ def test_it_stores_a_transcript_in_order_with_its_lines(owner):
     session = ChatSession.objects.create(
         character=make_character(owner), session_id="s", started_at=T0
     )
-    fetch.store_transcript(
+    store.store_transcript(
         session,
         [
             record(0, ("User", ""), ("Character", "Hello? Can you hear me?")),
@@ -82,9 +82,9 @@ def test_refetching_keeps_every_identity_and_adds_what_is_new(owner):
         character=make_character(owner), session_id="s", started_at=T0
     )
     early = [record(0, ("User", "hi"), ("Character", "hello")), record(3, ("User", "bye"))]
-    fetch.store_transcript(session, early)
+    store.store_transcript(session, early)
     line_ids = list(Line.objects.order_by("pk").values_list("pk", flat=True))
-    fetch.store_transcript(session, [*early, record(8, ("Character", "wait, come back"))])
+    store.store_transcript(session, [*early, record(8, ("Character", "wait, come back"))])
     assert list(Line.objects.order_by("pk").values_list("pk", flat=True))[:3] == line_ids
     assert Interaction.objects.filter(session=session).count() == 3
     assert Line.objects.filter(session=session).count() == 4
@@ -95,8 +95,8 @@ def test_interactions_sharing_a_timestamp_are_told_apart(owner):
         character=make_character(owner), session_id="s", started_at=T0
     )
     twins = [record(1, ("User", "one")), record(1, ("User", "two"))]
-    fetch.store_transcript(session, twins)
-    fetch.store_transcript(session, twins)
+    store.store_transcript(session, twins)
+    store.store_transcript(session, twins)
     texts = list(Line.objects.order_by("interaction__ordinal").values_list("text", flat=True))
     assert texts == ["one", "two"]
 
@@ -119,7 +119,7 @@ def test_transcripts_stored_together_each_keep_their_own_lines(owner):
         ChatSession.objects.create(character=character, session_id=sid, started_at=T0)
         for sid in ("one", "two")
     )
-    fetch.store_transcripts(
+    store.store_transcripts(
         [
             (one, [record(0, ("User", "a"), ("Character", "b"))]),
             (two, [record(0, ("User", "c")), record(1, ("Character", "d"))]),

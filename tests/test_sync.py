@@ -9,11 +9,12 @@ from django.core.management import CommandError, call_command
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from convai_dashboard.accounts.models import CharacterAccess
 from convai_dashboard.history import sync
-from convai_dashboard.history.models import ChatSession, Interaction, Line, SyncRun
+from convai_dashboard.history.models import ChatSession, Interaction, Line, SyncRun, SyncStatus
 from convai_dashboard.history.search import search_lines
-from convai_dashboard.sandbox import ASTRONAUT_ID
-from tests.conftest import make_character, make_key, make_user
+from convai_dashboard.sandbox import ASTRONAUT_ID, DEMO_KEY
+from tests.factories import make_access, make_character, make_key
 
 pytestmark = pytest.mark.django_db
 
@@ -65,7 +66,7 @@ def run_sync(character, **kwargs) -> SyncRun:
 
 def test_a_sync_stores_every_transcript_and_says_so(astronaut):
     run = run_sync(astronaut)
-    assert run.status == SyncRun.DONE
+    assert run.status == SyncStatus.DONE
     assert (run.new_sessions, run.sessions_total, run.transcripts_fetched) == (79, 79, 79)
     assert run.failures == 0 and run.finished_at is not None
     assert Interaction.objects.filter(session__character=astronaut).count() == 483
@@ -75,7 +76,7 @@ def test_after_a_whole_sync_search_lists_the_newest_conversations_first(astronau
     # Search orders lines by id; one fetch at a time makes storage order exact.
     run, _ = sync.claim(astronaut)
     sync.run(run, concurrency=1)
-    hits = search_lines(owner.pk, "the").lines
+    hits = search_lines(owner, "the").lines
     starts = [hit.session.started_at for hit in hits]
     assert len(set(starts)) > 1
     assert starts == sorted(starts, reverse=True)
@@ -99,9 +100,10 @@ def test_a_transcript_fetched_while_the_player_was_talking_is_fetched_again(astr
 
 
 def test_a_killed_sync_run_again_stores_exactly_what_one_whole_run_does(astronaut, owner):
-    reference_owner = make_user("reference")
-    reference = make_character(reference_owner, make_key(reference_owner), name="DK")
-    run_sync(reference)
+    run_sync(astronaut)
+    whole = stored_rows(astronaut)
+    ChatSession.objects.all().delete()
+    SyncRun.objects.all().delete()
 
     def kill_after_some(progress: SyncRun) -> None:
         if progress.sessions_done >= 20:
@@ -110,15 +112,15 @@ def test_a_killed_sync_run_again_stores_exactly_what_one_whole_run_does(astronau
     with pytest.raises(Killed):
         run_sync(astronaut, on_progress=kill_after_some)
     killed = SyncRun.objects.get(character=astronaut)
-    assert killed.status == SyncRun.RUNNING, "nothing marked it finished"
+    assert killed.status == SyncStatus.RUNNING, "nothing marked it finished"
     assert 20 <= astronaut.sessions.exclude(transcript_fetched_at=None).count() < 79
     # Its worker is gone: once the heartbeat is stale, a new run may start, and resumes.
     SyncRun.objects.filter(pk=killed.pk).update(heartbeat_at=timezone.now() - timedelta(hours=1))
     resumed = run_sync(astronaut)
-    assert resumed.status == SyncRun.DONE
+    assert resumed.status == SyncStatus.DONE
     assert resumed.transcripts_fetched < 79
-    assert SyncRun.objects.get(pk=killed.pk).status == SyncRun.INTERRUPTED
-    assert stored_rows(astronaut) == stored_rows(reference)
+    assert SyncRun.objects.get(pk=killed.pk).status == SyncStatus.INTERRUPTED
+    assert stored_rows(astronaut) == whole
 
 
 def test_two_syncs_of_one_character_never_run_at_once(astronaut):
@@ -126,13 +128,13 @@ def test_two_syncs_of_one_character_never_run_at_once(astronaut):
     again, created_again = sync.claim(astronaut)
     assert created and not created_again and again.pk == first.pk
     with pytest.raises(IntegrityError), transaction.atomic():
-        SyncRun.objects.create(character=astronaut, status=SyncRun.RUNNING)
+        SyncRun.objects.create(character=astronaut, status=SyncStatus.RUNNING)
 
 
 def test_rate_limits_are_waited_out(astronaut, sandbox):
     sandbox.fault, sandbox.fault_count, sandbox.fault_paths = "ratelimit", 3, DETAILS
     run = run_sync(astronaut)
-    assert (run.status, run.transcripts_fetched, run.failures) == (SyncRun.DONE, 79, 0)
+    assert (run.status, run.transcripts_fetched, run.failures) == (SyncStatus.DONE, 79, 0)
     limited = [r for r in sandbox.requests if r.path in DETAILS]
     assert len(limited) == 79 + 3
 
@@ -140,13 +142,13 @@ def test_rate_limits_are_waited_out(astronaut, sandbox):
 def test_server_errors_are_retried(astronaut, sandbox):
     sandbox.fault, sandbox.fault_count, sandbox.fault_paths = "error_503_html", 5, DETAILS
     run = run_sync(astronaut)
-    assert (run.status, run.transcripts_fetched, run.failures) == (SyncRun.DONE, 79, 0)
+    assert (run.status, run.transcripts_fetched, run.failures) == (SyncStatus.DONE, 79, 0)
 
 
 def test_a_transcript_that_keeps_failing_is_counted_and_the_rest_stored(astronaut, sandbox):
     sandbox.fault, sandbox.fault_count, sandbox.fault_paths = "garbage", 1, DETAILS
     run = run_sync(astronaut)
-    assert (run.status, run.transcripts_fetched, run.failures) == (SyncRun.DONE, 78, 1)
+    assert (run.status, run.transcripts_fetched, run.failures) == (SyncStatus.DONE, 78, 1)
     assert "not JSON" in run.last_failure
 
 
@@ -154,17 +156,48 @@ def test_convai_going_down_stops_the_sync_and_keeps_what_it_stored(astronaut, sa
     settings.SYNC_RETRIES = 0
     sandbox.fault, sandbox.fault_paths = "error_500_html", DETAILS
     run = run_sync(astronaut)
-    assert run.status == SyncRun.FAILED
+    assert run.status == SyncStatus.FAILED
     assert "could not be reached for 8 transcripts in a row" in run.stop_reason
     assert astronaut.sessions.count() == 79
 
 
-def test_an_invalid_key_stops_the_sync_with_convais_words(astronaut, sandbox):
+def test_a_refused_key_stops_the_sync_with_convais_words(astronaut, owner, sandbox):
     sandbox.fault, sandbox.fault_paths = "invalid_key", DETAILS
     run = run_sync(astronaut)
-    assert run.status == SyncRun.FAILED
-    assert run.stop_reason.startswith("Stopped: Convai refused the API key.")
+    assert run.status == SyncStatus.FAILED
+    assert run.stop_reason.startswith("Stopped: No holder of this character has a key Convai")
     assert "Invalid API key provided." in run.stop_reason
+    # The holder whose key was refused no longer holds the character, and is told why.
+    access = CharacterAccess.objects.get(owner=owner)
+    assert not access.is_active and "Invalid API key provided." in access.suspension_reason
+
+
+def test_a_sync_goes_on_with_another_holders_key(astronaut, owner, colleague, sandbox):
+    # The owner's key stops working; a colleague holds the same character under a good key.
+    owner_key = CharacterAccess.objects.get(owner=owner).api_key
+    owner_key.set_secret("revoked-key-0000")
+    owner_key.save()
+    make_access(colleague, make_key(colleague), character_id=ASTRONAUT_ID)
+    run, _ = sync.claim(astronaut, owner)
+    run = sync.run(run)
+    assert (run.status, run.transcripts_fetched) == (SyncStatus.DONE, 79)
+    assert not CharacterAccess.objects.get(owner=owner).is_active
+    assert CharacterAccess.objects.get(owner=colleague).is_active
+    keys = {r.headers.get("CONVAI-API-KEY") for r in sandbox.requests}
+    assert keys == {"revoked-key-0000", DEMO_KEY}
+
+
+def test_a_holders_key_refused_midway_hands_over_to_the_next(astronaut, owner, colleague, sandbox):
+    make_access(colleague, make_key(colleague), character_id=ASTRONAUT_ID)
+    sandbox.fault, sandbox.fault_count, sandbox.fault_paths = "invalid_key", 1, DETAILS
+    run, _ = sync.claim(astronaut, owner)
+    run = sync.run(run)
+    assert (run.status, astronaut.sessions.exclude(transcript_fetched_at=None).count()) == (
+        SyncStatus.DONE,
+        79,
+    )
+    assert not CharacterAccess.objects.get(owner=owner).is_active
+    assert CharacterAccess.objects.get(owner=colleague).is_active
 
 
 def test_a_sync_can_be_cancelled_and_keeps_what_it_stored(astronaut, sandbox):
@@ -175,7 +208,7 @@ def test_a_sync_can_be_cancelled_and_keeps_what_it_stored(astronaut, sandbox):
             sync.request_cancel(progress)
 
     run = run_sync(astronaut, on_progress=cancel_midway)
-    assert run.status == SyncRun.CANCELLED
+    assert run.status == SyncStatus.CANCELLED
     assert 8 <= run.transcripts_fetched < 79
     assert astronaut.sessions.exclude(transcript_fetched_at=None).count() == run.transcripts_fetched
 
@@ -183,14 +216,14 @@ def test_a_sync_can_be_cancelled_and_keeps_what_it_stored(astronaut, sandbox):
 def test_a_queued_sync_is_cancelled_before_it_starts(astronaut):
     run, _ = sync.claim(astronaut)
     sync.request_cancel(run)
-    assert sync.run(run).status == SyncRun.CANCELLED
+    assert sync.run(run).status == SyncStatus.CANCELLED
     assert sync.claim(astronaut)[1], "a cancelled run does not block the next"
 
 
 def test_the_command_syncs_a_character_with_a_progress_bar(astronaut, capsys):
     call_command("sync_history", "--character", ASTRONAUT_ID, "--concurrency", "3")
     out, err = capsys.readouterr()
-    assert "DK (owner): done; 79 new sessions, 79 transcripts fetched, 0 failures" in out
+    assert "DK: done; 79 new sessions, 79 transcripts fetched, 0 failures" in out
     assert "79/79" in err
     assert Interaction.objects.count() == 483
 
@@ -207,7 +240,7 @@ def test_the_command_syncs_all_and_reports_failures(owner, astronaut, sandbox):
 @pytest.mark.parametrize(
     ("args", "words"),
     [
-        (["--character", "no-such-character"], "No stored character has the ID"),
+        (["--character", "no-such-character"], "Nobody holds the character"),
         (["--all", "--concurrency", "0"], "at least 1"),
     ],
 )

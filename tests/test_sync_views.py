@@ -8,9 +8,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from convai_dashboard.history.models import SyncRun
+from convai_dashboard.history.models import SyncRun, SyncStatus
 from convai_dashboard.sandbox import ASTRONAUT_ID
-from tests.conftest import make_character, make_interaction, make_key, make_session
+from tests.factories import make_character, make_interaction, make_key, make_session
 
 pytestmark = pytest.mark.django_db
 
@@ -30,15 +30,15 @@ def astronaut(owner, sandbox):
 
 
 def test_starting_a_sync_queues_it_for_the_worker(
-    owner_client, astronaut, settings, django_capture_on_commit_callbacks
+    owner_client, owner, astronaut, settings, django_capture_on_commit_callbacks
 ):
     settings.TASKS = IMMEDIATE
     with django_capture_on_commit_callbacks(execute=True):
         response = owner_client.post(f"/characters/{astronaut.character_id}/sync/")
     assert response.status_code == 302
     run = SyncRun.objects.get(character=astronaut)
-    assert run.status == SyncRun.DONE and run.transcripts_fetched == 79
-    assert run.requested_by_id == astronaut.owner_id
+    assert run.status == SyncStatus.DONE and run.transcripts_fetched == 79
+    assert run.requested_by_id == owner.pk
     page = owner_client.get(f"/characters/{astronaut.character_id}/").content.decode()
     assert "Last sync" in page and "79 transcripts fetched" in page and "79 new sessions" in page
 
@@ -46,7 +46,7 @@ def test_starting_a_sync_queues_it_for_the_worker(
 def test_a_queued_sync_polls_and_shows_its_progress(owner_client, astronaut):
     SyncRun.objects.create(
         character=astronaut,
-        status=SyncRun.RUNNING,
+        status=SyncStatus.RUNNING,
         sessions_total=200,
         sessions_done=50,
         failures=2,
@@ -64,7 +64,7 @@ def test_a_queued_sync_polls_and_shows_its_progress(owner_client, astronaut):
 
 
 def test_the_poll_that_sees_the_end_stops_polling_and_refreshes_the_list(owner_client, astronaut):
-    SyncRun.objects.create(character=astronaut, status=SyncRun.DONE, transcripts_fetched=7)
+    SyncRun.objects.create(character=astronaut, status=SyncStatus.DONE, transcripts_fetched=7)
     response = owner_client.get(
         f"/characters/{astronaut.character_id}/sync/status/", HTTP_HX_TRIGGER="sync-status", **HTMX
     )
@@ -82,7 +82,7 @@ def test_without_htmx_the_status_is_read_on_the_character_page(owner_client, ast
 
 
 def test_a_sync_is_cancelled_from_the_page(owner_client, astronaut):
-    run = SyncRun.objects.create(character=astronaut, status=SyncRun.RUNNING)
+    run = SyncRun.objects.create(character=astronaut, status=SyncStatus.RUNNING)
     response = owner_client.post(f"/characters/{astronaut.character_id}/sync/cancel/", **HTMX)
     assert response.status_code == 200
     run.refresh_from_db()
@@ -98,7 +98,7 @@ def test_cancelling_with_nothing_running_is_a_404(owner_client, astronaut):
 def test_a_sync_killed_with_its_worker_shows_as_interrupted(owner_client, astronaut, settings):
     settings.SYNC_STALE_SECONDS = 5
     SyncRun.objects.create(
-        character=astronaut, status=SyncRun.RUNNING, heartbeat_at="2026-01-01T00:00Z"
+        character=astronaut, status=SyncStatus.RUNNING, heartbeat_at="2026-01-01T00:00Z"
     )
     page = owner_client.get(f"/characters/{astronaut.character_id}/").content.decode()
     assert "interrupted" in page and "stopped reporting progress" in page
@@ -148,7 +148,7 @@ def test_reading_a_page_during_a_healthy_sync_writes_nothing(owner_client, astro
 
     SyncRun.objects.create(
         character=astronaut,
-        status=SyncRun.RUNNING,
+        status=SyncStatus.RUNNING,
         started_at=timezone.now(),
         heartbeat_at=timezone.now(),
     )

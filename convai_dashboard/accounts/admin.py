@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from convai_dashboard.accounts.models import ApiKey, Character
+from convai_dashboard.accounts.models import ApiKey, CharacterAccess
 
 
 @admin.register(ApiKey)
@@ -18,8 +18,34 @@ class ApiKeyAdmin(admin.ModelAdmin):
         return False
 
 
-@admin.register(Character)
-class CharacterAdmin(admin.ModelAdmin):
-    list_display = ["display_name", "character_id", "owner", "api_key", "sessions_refreshed_at"]
+@admin.register(CharacterAccess)
+class CharacterAccessAdmin(admin.ModelAdmin):
+    """Who holds what, to read and to revoke. Access is proven by Convai, so an admin can
+    neither grant it nor lift a suspension; history itself is not in the admin at all."""
+
+    list_display = [
+        "display_name",
+        "character_id",
+        "owner",
+        "api_key",
+        "confirmed_at",
+        "suspended_at",
+    ]
     list_filter = ["owner"]
     search_fields = ["name", "character_id"]
+    readonly_fields = [
+        "owner",
+        "api_key",
+        "character_id",
+        "name",
+        "added_at",
+        "confirmed_at",
+        "suspended_at",
+        "suspension_reason",
+    ]
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False

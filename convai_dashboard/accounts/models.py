@@ -1,9 +1,17 @@
+"""Users' API keys, and which Convai characters each user holds.
+
+A character's history is stored once (history.models.ConvaiCharacter); a user reaches it
+through a CharacterAccess that Convai confirmed under that user's own key. This app knows
+nothing of history, so the two are joined by Convai's character ID.
+"""
+
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Self
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from convai_dashboard.accounts import crypto
 
@@ -12,7 +20,7 @@ if TYPE_CHECKING:
 
 
 class OwnedQuerySet(models.QuerySet):
-    def for_user(self, user: AbstractBaseUser | AnonymousUser) -> OwnedQuerySet:
+    def for_user(self, user: AbstractBaseUser | AnonymousUser) -> Self:
         return self.filter(owner_id=user.pk)
 
 
@@ -54,48 +62,55 @@ class ApiKey(models.Model):
         return crypto.decrypt(self.encrypted_key)
 
 
-class Character(models.Model):
+class AccessQuerySet(OwnedQuerySet):
+    def active(self) -> Self:
+        """Accesses that let their holder read the history: not suspended."""
+        return self.filter(suspended_at__isnull=True)
+
+
+class CharacterAccess(models.Model):
+    """One user's hold on a Convai character: their key, the name they see, and when Convai
+    last confirmed that key for the character.
+
+    A row exists only once Convai has accepted the character under the user's own key, by a
+    real call (accounts.checks); typing an ID grants nothing. When Convai later refuses that key
+    for the character, the access is suspended, and the history is hidden from its holder until
+    a working key confirms it again.
+    """
+
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="characters"
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="character_accesses"
     )
-    # Deleting a key keeps the character and its stored history readable; it only cannot be
-    # refreshed until it is added again under another key.
+    # A deleted key suspends the accesses it proved; the history itself is untouched.
     api_key = models.ForeignKey(
-        ApiKey, on_delete=models.SET_NULL, null=True, blank=True, related_name="characters"
+        ApiKey, on_delete=models.SET_NULL, null=True, blank=True, related_name="accesses"
     )
     character_id = models.CharField(max_length=128)
     # Empty when Convai would not tell the name (the Character API is on another plan tier).
     name = models.CharField(max_length=200, blank=True)
     added_at = models.DateTimeField(auto_now_add=True)
-    sessions_refreshed_at = models.DateTimeField(null=True, blank=True)
-    # Sessions stored, kept up to date by the store so a page never counts them all.
-    session_count = models.PositiveIntegerField(default=0)
-    # The last time Convai could not be asked about this character, and why: pages show it so
-    # a reader knows the stored data may be behind.
-    convai_error = models.TextField(blank=True)
-    convai_error_at = models.DateTimeField(null=True, blank=True)
+    confirmed_at = models.DateTimeField(default=timezone.now)
+    suspended_at = models.DateTimeField(null=True, blank=True)
+    suspension_reason = models.TextField(blank=True)
 
-    objects = OwnedQuerySet.as_manager()
+    objects = AccessQuerySet.as_manager()
 
     class Meta:
         ordering = ["name", "character_id"]
+        verbose_name_plural = "character accesses"
         constraints = [
             models.UniqueConstraint(
-                fields=["owner", "character_id"], name="unique_character_per_owner"
+                fields=["owner", "character_id"], name="unique_access_per_owner"
             )
         ]
 
     def __str__(self) -> str:
-        return self.display_name
+        return f"{self.owner} → {self.display_name}"
 
     @property
     def display_name(self) -> str:
         return self.name or self.character_id
 
     @property
-    def convai_unreachable_since_refresh(self) -> bool:
-        if self.convai_error_at is None:
-            return False
-        return (
-            self.sessions_refreshed_at is None or self.convai_error_at > self.sessions_refreshed_at
-        )
+    def is_active(self) -> bool:
+        return self.suspended_at is None

@@ -59,16 +59,18 @@ class _PoliteRetry(Retry):
 class ConvaiClient:
     """A client for one API key. The character and chat-history calls of the contract."""
 
+    # No defaults: every value comes from settings (convai.configured), where each is
+    # documented, so there is one place that says what they are.
     def __init__(
         self,
         api_key: str,
         *,
-        base_url: str = "https://api.convai.com",
-        connect_timeout: float = 3.05,
-        read_timeout: float = 20.0,
-        retries: int = 3,
-        backoff_factor: float = 0.5,
-        max_retry_after: float = 10.0,
+        base_url: str,
+        connect_timeout: float,
+        read_timeout: float,
+        retries: int,
+        backoff_factor: float,
+        max_retry_after: float,
         pool_size: int = 10,
     ) -> None:
         self.base_url = base_url.rstrip("/")

@@ -1,336 +1,190 @@
-"""Asking Convai and storing its answers: the only code that calls the Convai client.
+"""Asking Convai for a character's history, with the key of one of its holders, and handing the
+answers to store.py.
 
-Writes are upserts keyed on the stable identities of models.py, so a repeated or interrupted
-fetch never duplicates a row and never deletes one.
+A character's history is shared, so any holder's key that Convai accepts for it will do: the
+key of the user who asked first, then the others, most recently confirmed first. A key Convai
+refuses for the character suspends its holder's access (accounts.checks.suspend) and the next
+key is tried. When Convai cannot be reached at all, no other key would help: the failure is
+remembered on the character for the pages' offline banner.
+
+The functions at the end are the ones pages call: each returns what to tell the user.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
-from itertools import batched
 from typing import Any
 
-from django.conf import settings
-from django.db import connection, transaction
+from django.db.models import Case, IntegerField, Value, When
 from django.utils import timezone
 
-from convai_dashboard.accounts import crypto
-from convai_dashboard.accounts.models import ApiKey, Character
-from convai_dashboard.convai import (
-    ConvaiClient,
-    ConvaiError,
-    ConvaiUnavailable,
-    InvalidApiKey,
-    RateLimited,
-    RequestRejected,
-    UnexpectedResponse,
-)
-from convai_dashboard.convai.records import Interaction as InteractionRecord
-from convai_dashboard.convai.records import SessionSummary
-from convai_dashboard.history.models import CHARACTER, PLAYER, ChatSession, Interaction, Line
-from convai_dashboard.history.text import fold
+from convai_dashboard.accounts import checks, crypto
+from convai_dashboard.accounts.models import CharacterAccess
+from convai_dashboard.convai import CharacterNotAccessible, ConvaiClient, ConvaiError, InvalidApiKey
+from convai_dashboard.convai.configured import client_for
+from convai_dashboard.history import store
+from convai_dashboard.history.models import ChatSession, ConvaiCharacter
+
+# What Convai says when a key may not read a character: its holder loses access.
+REFUSALS = (InvalidApiKey, CharacterNotAccessible)
 
 
-class NoUsableKey(ConvaiError):
-    advice = "Add the character again under one of your API keys."
+class NoWorkingKey(ConvaiError):
+    advice = "A holder must add the character again under a key Convai accepts for it."
 
 
-def client_for_secret(secret: str, **overrides: Any) -> ConvaiClient:
-    options: dict[str, Any] = {
-        "base_url": settings.CONVAI_API_URL,
-        "connect_timeout": settings.CONVAI_CONNECT_TIMEOUT,
-        "read_timeout": settings.CONVAI_READ_TIMEOUT,
-        "retries": settings.CONVAI_RETRIES,
-        "backoff_factor": settings.CONVAI_BACKOFF_FACTOR,
-        "max_retry_after": settings.CONVAI_MAX_RETRY_AFTER,
-    }
-    return ConvaiClient(secret, **{**options, **overrides})
+def holders(character: ConvaiCharacter, first: Any = None) -> list[CharacterAccess]:
+    """Active accesses with a key, in the order their keys are tried."""
+    mine = first.pk if first is not None else None
+    return list(
+        CharacterAccess.objects.active()
+        .filter(character_id=character.character_id, api_key__isnull=False)
+        .select_related("api_key", "owner")
+        .annotate(
+            theirs=Case(When(owner_id=mine, then=Value(0)), default=1, output_field=IntegerField())
+        )
+        .order_by("theirs", "-confirmed_at", "pk")
+    )
 
 
-def client_for_key(api_key: ApiKey | None, **overrides: Any) -> ConvaiClient:
-    if api_key is None:
-        raise NoUsableKey("This character has no API key any more (it was deleted).")
-    try:
-        return client_for_secret(api_key.secret(), **overrides)
-    except crypto.UndecryptableKey as error:
-        raise NoUsableKey(str(error)) from None
+def clients_of_holders(
+    character: ConvaiCharacter, first: Any = None, *, base_url: str | None = None, **options: Any
+) -> Iterator[tuple[CharacterAccess, ConvaiClient]]:
+    """A client for each holder's key in turn; the caller stops at the first that works and
+    reports a refusal with `refused`. Keys this deployment cannot decrypt are passed over."""
+    for access in holders(character, first):
+        assert access.api_key is not None  # holders() has only accesses with a key
+        try:
+            secret = access.api_key.secret()
+        except crypto.UndecryptableKey:
+            continue
+        with client_for(secret, base_url=base_url, **options) as client:
+            yield access, client
+
+
+def refused(access: CharacterAccess, error: ConvaiError) -> None:
+    assert access.api_key is not None
+    checks.suspend(
+        CharacterAccess.objects.filter(pk=access.pk),
+        f"Convai refused key “{access.api_key.label}” for this character: {error.user_message}",
+    )
+
+
+def no_working_key(last_refusal: ConvaiError | None) -> NoWorkingKey:
+    said = f" Last refusal: {last_refusal.user_message}" if last_refusal else ""
+    return NoWorkingKey(f"No holder of this character has a key Convai accepts for it.{said}")
+
+
+def with_a_holders_key[T](
+    character: ConvaiCharacter,
+    first: Any,
+    call: Callable[[ConvaiClient], T],
+    *,
+    base_url: str | None = None,
+) -> T:
+    last_refusal: ConvaiError | None = None
+    with remembering_failure(character):
+        for access, client in clients_of_holders(character, first, base_url=base_url):
+            try:
+                return call(client)
+            except REFUSALS as refusal:
+                refused(access, refusal)
+                last_refusal = refusal
+        raise no_working_key(last_refusal)
 
 
 @contextmanager
-def remembering_failure(character: Character) -> Iterator[None]:
+def remembering_failure(character: ConvaiCharacter) -> Iterator[None]:
     """Notes on the character why Convai could not be asked, for the pages' offline banner."""
     try:
         yield
     except ConvaiError as error:
         now = timezone.now()
-        Character.objects.filter(pk=character.pk).update(
+        ConvaiCharacter.objects.filter(pk=character.pk).update(
             convai_error=error.user_message, convai_error_at=now
         )
         character.convai_error, character.convai_error_at = error.user_message, now
         raise
 
 
-# --- keys and characters --------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class KeyCheck:
-    verified: bool  # Convai accepted the key; False when it could not be asked
-    note: str  # why the key is not fully proven, if it is not; empty otherwise
-
-
-def check_key(secret: str) -> KeyCheck:
-    """Checks a key against Convai before it is saved. Raises InvalidApiKey for a key Convai
-    refuses."""
-    with client_for_secret(secret) as client:
-        try:
-            client.list_characters()
-        except InvalidApiKey:
-            raise
-        except (ConvaiUnavailable, RateLimited) as error:
-            return KeyCheck(False, f"Not verified yet: {error.user_message}")
-        except (RequestRejected, UnexpectedResponse) as error:
-            # The Character API is on a lower plan tier than Chat History: a refusal that is
-            # not about the key must not block a key that can still read history.
-            return KeyCheck(
-                True,
-                f"Convai would not list this key's characters ({error.convai_message or error}).",
-            )
-    return KeyCheck(True, "")
-
-
-def set_checked_secret(key: ApiKey, secret: str) -> None:
-    """Checks a secret with Convai and sets it on the key (unsaved) with what the check found.
-    Raises InvalidApiKey, leaving the key as it was, when Convai refuses the secret."""
-    check = check_key(secret)
-    key.set_secret(secret)
-    key.verification_note = check.note
-    key.verified_at = timezone.now() if check.verified else None
-
-
-@dataclass(frozen=True)
-class CharacterLookup:
-    name: str  # empty when Convai would not say
-    note: str
-
-
-def look_up_character(api_key: ApiKey, character_id: str) -> CharacterLookup:
-    """Validates a character ID with real calls: its name if Convai gives it, otherwise proof
-    that its chat history is readable with this key."""
-    with client_for_key(api_key) as client:
-        try:
-            return CharacterLookup(client.get_character(character_id).name, "")
-        except (InvalidApiKey, ConvaiUnavailable, RateLimited):
-            raise
-        except ConvaiError as error:
-            # /character/get may be off the plan, or broken; the history endpoint decides.
-            client.list_sessions(character_id, limit=1)
-            return CharacterLookup("", f"Name unavailable: {error.convai_message or error}")
-
-
-def import_characters(api_key: ApiKey) -> tuple[int, int]:
-    """Adds every character of a key's account; returns (added, already there)."""
-    with client_for_key(api_key) as client:
-        found = client.list_characters()
-    added = 0
-    for info in found:
-        _, created = Character.objects.update_or_create(
-            owner=api_key.owner,
-            character_id=info.character_id,
-            defaults={"api_key": api_key, "name": info.name},
-        )
-        added += created
-    return added, len(found) - added
-
-
-# --- history --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RefreshResult:
-    listed: int
-    new: int
-    gone: int
-
-
-def refresh_sessions(character: Character, client: ConvaiClient | None = None) -> RefreshResult:
-    """Stores Convai's session list of a character: new sessions added, known ones updated,
-    ones no longer listed marked as gone from Convai (never deleted)."""
-    with remembering_failure(character):
-        if client is None:
-            with client_for_key(character.api_key) as own_client:
-                summaries = own_client.list_sessions(character.character_id)
-        else:
-            summaries = client.list_sessions(character.character_id)
-    return store_session_list(character, summaries)
-
-
-LIST_CHUNK = 5000
-
-
-def _upsert_sessions_sql() -> str:
-    meta = ChatSession._meta
-    inserted = (
-        "character",
-        "session_id",
-        "started_at",
-        "in_memory",
-        "first_seen_at",
-        "listed_at",
-        "on_convai",
-        "interaction_count",
+def refresh_sessions(
+    character: ConvaiCharacter, first: Any = None, *, base_url: str | None = None
+) -> store.RefreshResult:
+    """Fetches and stores a character's session list. Raises ConvaiError."""
+    summaries = with_a_holders_key(
+        character,
+        first,
+        lambda client: client.list_sessions(character.character_id),
+        base_url=base_url,
     )
-    updated = ("started_at", "in_memory", "listed_at", "on_convai")
-
-    def column(name: str) -> str:
-        return meta.get_field(name).column  # type: ignore[union-attr,return-value]
-
-    return (
-        f"INSERT INTO {meta.db_table} ({', '.join(column(n) for n in inserted)}) "
-        f"VALUES ({', '.join(['%s'] * len(inserted))}) "
-        f"ON CONFLICT ({column('character')}, {column('session_id')}) DO UPDATE SET "
-        + ", ".join(f"{column(n)} = excluded.{column(n)}" for n in updated)
-    )
+    return store.store_session_list(character, summaries)
 
 
-def store_session_list(character: Character, summaries: Iterable[SessionSummary]) -> RefreshResult:
-    now = timezone.now()
-    # One INSERT ... ON CONFLICT statement, the same on SQLite and PostgreSQL, run by
-    # executemany: the ORM's bulk_create spent about 0.1 ms a row building and compiling
-    # (12x a raw insert for 100,000 sessions, bench/store_list.py); this is plain data.
-    adapt = connection.ops.adapt_datetimefield_value
-    stamp = adapt(now)
-    listed = 0
-    with transaction.atomic(), connection.cursor() as cursor:
-        before = character.sessions.count()
-        # In chunks, so a list of 100,000 sessions never has all its rows built at once.
-        for chunk in batched(summaries, LIST_CHUNK):
-            cursor.executemany(
-                _upsert_sessions_sql(),
-                [
-                    (
-                        character.pk,
-                        s.session_id,
-                        adapt(s.started_at),
-                        s.in_memory,
-                        stamp,
-                        stamp,
-                        True,
-                        0,
-                    )
-                    for s in chunk
-                ],
-            )
-            listed += len(chunk)
-        gone = character.sessions.filter(on_convai=True, listed_at__lt=now).update(on_convai=False)
-        after = character.sessions.count()
-        Character.objects.filter(pk=character.pk).update(
-            sessions_refreshed_at=now, convai_error="", convai_error_at=None, session_count=after
-        )
-    character.sessions_refreshed_at, character.session_count = now, after
-    character.convai_error, character.convai_error_at = "", None
-    return RefreshResult(listed=listed, new=after - before, gone=gone)
-
-
-def fetch_transcript(session: ChatSession) -> int:
+def fetch_transcript(session: ChatSession, first: Any = None) -> int:
     """Fetches and stores one transcript; returns how many interactions Convai gave."""
     character = session.character
-    with remembering_failure(character), client_for_key(character.api_key) as client:
-        records = client.get_transcript(character.character_id, session.session_id)
-    store_transcript(session, records)
+    records = with_a_holders_key(
+        character,
+        first,
+        lambda client: client.get_transcript(character.character_id, session.session_id),
+    )
+    store.store_transcript(session, records)
     return len(records)
 
 
-def _with_ordinals(records: list[InteractionRecord]) -> list[tuple[InteractionRecord, int]]:
-    seen: dict = {}
-    keyed = []
-    for record in records:
-        ordinal = seen.get(record.occurred_at, 0)
-        seen[record.occurred_at] = ordinal + 1
-        keyed.append((record, ordinal))
-    return keyed
+# --- what pages call ------------------------------------------------------------------------
 
 
-def store_transcript(session: ChatSession, records: list[InteractionRecord]) -> None:
-    store_transcripts([(session, records)])
+@dataclass(frozen=True)
+class Outcome:
+    ok: bool
+    message: str  # what to tell the user
+    # The user's own key was refused on the way, so they no longer hold the character.
+    lost_access: bool = False
 
 
-def store_transcripts(fetched: list[tuple[ChatSession, list[InteractionRecord]]]) -> None:
-    """Stores whole transcripts in one transaction, with one query of each kind for all of
-    them: a sync hands over every transcript that arrived while it stored the previous ones."""
-    keyed = [(session, _with_ordinals(records)) for session, records in fetched]
-    now = timezone.now()
-    with transaction.atomic():
-        Interaction.objects.bulk_create(
-            [
-                Interaction(
-                    session=session,
-                    occurred_at=record.occurred_at,
-                    ordinal=ordinal,
-                    is_trigger_input=record.is_trigger_input,
-                )
-                for session, interactions in keyed
-                for record, ordinal in interactions
-            ],
-            batch_size=1000,
-            update_conflicts=True,
-            unique_fields=["session", "occurred_at", "ordinal"],
-            update_fields=["is_trigger_input"],
-        )
-        # Every stored interaction of these sessions, those stored before included.
-        ids: dict[tuple[int, datetime, int], int] = {
-            (session_pk, occurred_at, ordinal): pk
-            for pk, session_pk, occurred_at, ordinal in Interaction.objects.filter(
-                session__in=[session for session, _ in keyed]
-            ).values_list("pk", "session_id", "occurred_at", "ordinal")
-        }
-        Line.objects.bulk_create(
-            [
-                Line(
-                    interaction_id=ids[(session.pk, record.occurred_at, ordinal)],
-                    session=session,
-                    character_id=session.character_id,
-                    position=position,
-                    speaker=turn.speaker,
-                    text=turn.message,
-                    search_text=fold(turn.message),
-                )
-                for session, interactions in keyed
-                for record, ordinal in interactions
-                for position, turn in enumerate(record.turns)
-            ],
-            batch_size=1000,
-            update_conflicts=True,
-            unique_fields=["interaction", "position"],
-            update_fields=["speaker", "text", "search_text"],
-        )
-        stored: dict[int, list[datetime]] = {session.pk: [] for session, _ in keyed}
-        for session_pk, occurred_at, _ in ids:
-            stored[session_pk].append(occurred_at)
-        sessions = [session for session, _ in keyed]
-        for session, interactions in keyed:
-            session.interaction_count = len(stored[session.pk])
-            session.last_interaction_at = max(stored[session.pk], default=None)
-            session.transcript_fetched_at = now
-            # Stored interactions are never dropped, so a flag once set stays set.
-            session.has_trigger = bool(session.has_trigger) or any(
-                record.is_trigger_input for record, _ in interactions
-            )
-            session.has_other_speaker = bool(session.has_other_speaker) or any(
-                turn.speaker not in (PLAYER, CHARACTER)
-                for record, _ in interactions
-                for turn in record.turns
-            )
-        # One small UPDATE by primary key per session: bulk_update's CASE statement took about
-        # 70 ms a batch on PostgreSQL under a sync's load (profiled with bench/sync_speed.py).
-        for session in sessions:
-            ChatSession.objects.filter(pk=session.pk).update(
-                interaction_count=session.interaction_count,
-                last_interaction_at=session.last_interaction_at,
-                transcript_fetched_at=session.transcript_fetched_at,
-                has_trigger=session.has_trigger,
-                has_other_speaker=session.has_other_speaker,
-            )
+def _still_holds(character: ConvaiCharacter, user: Any) -> bool:
+    return (
+        CharacterAccess.objects.for_user(user)
+        .active()
+        .filter(character_id=character.character_id)
+        .exists()
+    )
+
+
+def refresh_list(character: ConvaiCharacter, user: Any) -> Outcome:
+    try:
+        result = refresh_sessions(character, user)
+    except ConvaiError as error:
+        return Outcome(False, error.user_message, lost_access=not _still_holds(character, user))
+    parts = [f"Convai lists {result.listed} session(s)", f"{result.new} new"]
+    if result.gone:
+        parts.append(f"{result.gone} no longer on Convai (kept here)")
+    message = "Refreshed: " + ", ".join(parts) + "."
+    return Outcome(True, message, lost_access=not _still_holds(character, user))
+
+
+def fill_on_first_visit(character: ConvaiCharacter, user: Any) -> str | None:
+    """On the first visit to a character, fetches its session list so the page is not empty;
+    returns why that failed, if it did."""
+    if character.sessions_refreshed_at is not None:
+        return None
+    try:
+        refresh_sessions(character, user)
+    except ConvaiError as error:
+        return error.user_message
+    return None
+
+
+def transcript_error(session: ChatSession, user: Any, *, refetch: bool = False) -> str | None:
+    """Fetches the transcript if it is not stored (or if asked to again); returns why that
+    failed, if it did. What is stored stays readable either way."""
+    if not refetch and session.transcript_fetched_at is not None:
+        return None
+    try:
+        fetch_transcript(session, user)
+    except ConvaiError as error:
+        return error.user_message
+    return None

@@ -1,29 +1,133 @@
-"""The local store of Convai history.
+"""The local store of Convai history: one history per Convai character, shared by every user
+who holds that character (accounts.models.CharacterAccess).
 
 Identities are stable across re-syncs, because review data will hang on them: a session is
 (character, Convai's session ID); an interaction is (session, timestamp, ordinal among those
 sharing that timestamp); a line is (interaction, position). Re-fetching updates rows in place
 and never deletes one, so primary keys, and anything pointing at them, survive.
+
+Not every part of the schema is a model field: the full-text index of lines is SQLite's FTS5
+table `history_line_fts` with its triggers (migrations 0004 and 0009) or PostgreSQL's stored
+`search_vector` column with its GIN index (migration 0007).
 """
 
 from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from convai_dashboard.accounts.models import Character
+from convai_dashboard.accounts.models import CharacterAccess
 
-PLAYER = "User"
-CHARACTER = "Character"
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+
+class Speaker(models.TextChoices):
+    """The speakers Convai names. Any other value is kept as sent: a third kind of speaker."""
+
+    PLAYER = "User", "Player"
+    CHARACTER = "Character", "Character"
+
+
 EVENT_PREFIX = "[An Event has occurred]"
 REFUSAL_PREFIX = "Your message was rejected because it contained content that is not allowed"
+
+
+class ConvaiCharacterQuerySet(models.QuerySet["ConvaiCharacter"]):
+    def for_user(self, user: AbstractBaseUser | AnonymousUser) -> ConvaiCharacterQuerySet:
+        """The histories this user may read: those of characters they hold an active access to.
+        Every query that reads history starts here, so anything else is a 404 by construction."""
+        held = CharacterAccess.objects.for_user(user).active().values("character_id")
+        return self.filter(character_id__in=held)
+
+    def held_by(self, user: AbstractBaseUser | AnonymousUser, character_id: str) -> ConvaiCharacter:
+        """The history of a character the user holds, made when it is first needed. Raises
+        CharacterAccess.DoesNotExist when the user holds no active access to it."""
+        access = CharacterAccess.objects.for_user(user).active().get(character_id=character_id)
+        character, _ = self.get_or_create(character_id=character_id, defaults={"name": access.name})
+        return character
+
+
+class ConvaiCharacter(models.Model):
+    """A Convai character, stored once: the root of its history, whoever holds it."""
+
+    character_id = models.CharField(max_length=128, unique=True)
+    # The name Convai last gave any holder; each holder's own is on their access.
+    name = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sessions_refreshed_at = models.DateTimeField(null=True, blank=True)
+    # Sessions stored, kept up to date by the store so a page never counts them all.
+    session_count = models.PositiveIntegerField(default=0)
+    # The last time Convai could not be asked about this character, and why: pages show it so
+    # a reader knows the stored data may be behind.
+    convai_error = models.TextField(blank=True)
+    convai_error_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ConvaiCharacterQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "character_id"]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.character_id
+
+    @property
+    def convai_unreachable_since_refresh(self) -> bool:
+        if self.convai_error_at is None:
+            return False
+        return (
+            self.sessions_refreshed_at is None or self.convai_error_at > self.sessions_refreshed_at
+        )
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+class ChatSessionQuerySet(models.QuerySet):
+    def matching(self, filters: dict[str, Any]) -> ChatSessionQuerySet:
+        """Sessions that pass the list's filters (pages.list_forms.SessionListForm's cleaned
+        data); each is a bound on a column of the `session_filters` index."""
+        sessions = self
+        # Whole UTC days.
+        if filters.get("start_from"):
+            sessions = sessions.filter(started_at__gte=_midnight(filters["start_from"]))
+        if filters.get("start_to"):
+            sessions = sessions.filter(
+                started_at__lt=_midnight(filters["start_to"] + timedelta(days=1))
+            )
+        for name, field in (
+            ("memory", "in_memory"),
+            ("trigger", "has_trigger"),
+            ("other_speaker", "has_other_speaker"),
+        ):
+            if filters.get(name):
+                sessions = sessions.filter(**{field: filters[name] == "yes"})
+        if filters.get("stored"):
+            sessions = sessions.filter(transcript_fetched_at__isnull=filters["stored"] == "no")
+        low, high = filters.get("min_interactions"), filters.get("max_interactions")
+        if low is not None or high is not None:
+            # Counts are known only for stored transcripts.
+            sessions = sessions.filter(transcript_fetched_at__isnull=False)
+        if low is not None:
+            sessions = sessions.filter(interaction_count__gte=low)
+        if high is not None:
+            sessions = sessions.filter(interaction_count__lte=high)
+        return sessions
 
 
 class ChatSession(models.Model):
     # Not indexed alone: unique_session_per_character starts with it and serves its lookups.
     character = models.ForeignKey(
-        Character, on_delete=models.CASCADE, related_name="sessions", db_index=False
+        ConvaiCharacter, on_delete=models.CASCADE, related_name="sessions", db_index=False
     )
     session_id = models.CharField(max_length=200)
     started_at = models.DateTimeField()
@@ -40,6 +144,8 @@ class ChatSession(models.Model):
     has_other_speaker = models.BooleanField(null=True, blank=True)
     # False once a refresh of the list no longer finds it on Convai; it stays stored.
     on_convai = models.BooleanField(default=True)
+
+    objects = ChatSessionQuerySet.as_manager()
 
     class Meta:
         ordering = ["-started_at", "-pk"]
@@ -98,7 +204,7 @@ class Interaction(models.Model):
     @property
     def character_spoke_first(self) -> bool:
         """No player, trigger or event text opened this exchange (uses prefetched lines)."""
-        return not any(line.speaker == PLAYER and line.text.strip() for line in self.lines.all())
+        return not any(line.is_player and line.text.strip() for line in self.lines.all())
 
 
 class Line(models.Model):
@@ -110,11 +216,12 @@ class Line(models.Model):
     )
     # Denormalised so search and review can reach a line's session without a join.
     session = models.ForeignKey(ChatSession, on_delete=models.CASCADE, related_name="lines")
-    # Denormalised too (a session never changes character), so search filters hits by owner
-    # without joining sessions: PostgreSQL hashed all of a character's sessions to do that.
-    # Not indexed: search finds lines by their text first, and only then filters by character.
+    # Denormalised too (a session never changes character), so search filters hits by the
+    # reader's characters without joining sessions: PostgreSQL hashed all of a character's
+    # sessions to do that. Not indexed: search finds lines by their text first, and only then
+    # filters by character.
     character = models.ForeignKey(
-        Character, on_delete=models.CASCADE, related_name="+", db_index=False
+        ConvaiCharacter, on_delete=models.CASCADE, related_name="+", db_index=False
     )
     position = models.PositiveSmallIntegerField()
     speaker = models.CharField(max_length=100)
@@ -139,16 +246,20 @@ class Line(models.Model):
 
         Needs the interaction loaded (the transcript view prefetches it).
         """
-        if self.speaker == PLAYER:
+        if self.speaker == Speaker.PLAYER:
             if self.interaction.is_trigger_input:
                 return "trigger"
             # Games also send events as ordinary player text, without the trigger flag.
             if self.text.startswith(EVENT_PREFIX):
                 return "event"
             return "player"
-        if self.speaker == CHARACTER:
+        if self.speaker == Speaker.CHARACTER:
             return "character"
         return "other"
+
+    @property
+    def is_player(self) -> bool:
+        return self.speaker == Speaker.PLAYER
 
     @property
     def anchor(self) -> str:
@@ -159,7 +270,7 @@ class Line(models.Model):
 
     @property
     def is_refusal(self) -> bool:
-        return self.speaker == CHARACTER and self.text.startswith(REFUSAL_PREFIX)
+        return self.speaker == Speaker.CHARACTER and self.text.startswith(REFUSAL_PREFIX)
 
     @property
     def is_blank(self) -> bool:
@@ -168,35 +279,33 @@ class Line(models.Model):
 
 class SyncRunQuerySet(models.QuerySet):
     def active(self) -> SyncRunQuerySet:
-        return self.filter(status__in=SyncRun.ACTIVE)
+        return self.filter(status__in=SyncStatus.active())
+
+
+class SyncStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+    INTERRUPTED = "interrupted", "Interrupted"
+
+    @classmethod
+    def active(cls) -> tuple[SyncStatus, SyncStatus]:
+        return (cls.QUEUED, cls.RUNNING)
 
 
 class SyncRun(models.Model):
-    """One sync of a character's whole history, with its progress and outcome."""
+    """One sync of a character's whole history, with its progress and outcome. A character has
+    one history, so one sync at a time serves every holder, whoever started it."""
 
-    QUEUED, RUNNING, DONE, FAILED, CANCELLED, INTERRUPTED = (
-        "queued",
-        "running",
-        "done",
-        "failed",
-        "cancelled",
-        "interrupted",
+    character = models.ForeignKey(
+        ConvaiCharacter, on_delete=models.CASCADE, related_name="sync_runs"
     )
-    STATUSES = [
-        (QUEUED, "Queued"),
-        (RUNNING, "Running"),
-        (DONE, "Done"),
-        (FAILED, "Failed"),
-        (CANCELLED, "Cancelled"),
-        (INTERRUPTED, "Interrupted"),
-    ]
-    ACTIVE = (QUEUED, RUNNING)
-
-    character = models.ForeignKey(Character, on_delete=models.CASCADE, related_name="sync_runs")
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
     )
-    status = models.CharField(max_length=12, choices=STATUSES, default=QUEUED)
+    status = models.CharField(max_length=12, choices=SyncStatus, default=SyncStatus.QUEUED)
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -209,7 +318,7 @@ class SyncRun(models.Model):
     transcripts_fetched = models.PositiveIntegerField(default=0)
     failures = models.PositiveIntegerField(default=0)
     last_failure = models.TextField(blank=True)
-    # Why a run stopped early (invalid key, Convai unreachable, cancelled, interrupted).
+    # Why a run stopped early (no working key, Convai unreachable, cancelled, interrupted).
     stop_reason = models.TextField(blank=True)
 
     objects = SyncRunQuerySet.as_manager()
@@ -220,7 +329,7 @@ class SyncRun(models.Model):
             # Two syncs of one character never run at once, whichever process starts them.
             models.UniqueConstraint(
                 fields=["character"],
-                condition=models.Q(status__in=("queued", "running")),
+                condition=models.Q(status__in=SyncStatus.active()),
                 name="one_active_sync_per_character",
             )
         ]
@@ -230,18 +339,22 @@ class SyncRun(models.Model):
 
     @property
     def is_active(self) -> bool:
-        return self.status in self.ACTIVE
+        return self.status in SyncStatus.active()
+
+    @property
+    def is_queued(self) -> bool:
+        return self.status == SyncStatus.QUEUED
 
     @property
     def percent(self) -> int:
         if not self.sessions_total:
-            return 100 if self.status == self.DONE else 0
+            return 100 if self.status == SyncStatus.DONE else 0
         return round(100 * self.sessions_done / self.sessions_total)
 
     @property
     def seconds_left(self) -> float | None:
         """Estimated from the pace so far; None until there is a pace to go by."""
-        if self.status != self.RUNNING or not self.sessions_total or not self.sessions_done:
+        if self.status != SyncStatus.RUNNING or not self.sessions_total or not self.sessions_done:
             return None
         if self.started_at is None:
             return None

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.db import connection
 
-from convai_dashboard.accounts.models import Character
-from convai_dashboard.history.models import Line
+from convai_dashboard.history.models import ConvaiCharacter, Line
 from convai_dashboard.history.text import Term, parse_query
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
 
 def _fts5_query(terms: list[Term]) -> str:
@@ -36,15 +39,16 @@ def _tsquery(terms: list[Term]) -> str:
 
 
 def matching_line_ids(
-    terms: list[Term], owner_id: int, character_id: int | None, before: int | None, limit: int
+    terms: list[Term], character_ids: list[int], before: int | None, limit: int
 ) -> list[int]:
-    line, character = Line._meta.db_table, Character._meta.db_table
-    # Lines name their character, so hits are filtered by owner without joining sessions.
-    conditions = [f"l.character_id IN (SELECT id FROM {character} WHERE owner_id = %s)"]
-    params = [owner_id]
-    if character_id is not None:
-        conditions.append("l.character_id = %s")
-        params.append(character_id)
+    """Ids of the newest lines of these characters that match every term."""
+    if not character_ids:
+        return []
+    line = Line._meta.db_table
+    # Lines name their character, so hits are filtered by the reader's characters without
+    # joining sessions. A reader holds a few characters: their ids are bound one by one.
+    conditions = [f"l.character_id IN ({', '.join(['%s'] * len(character_ids))})"]
+    params: list[int] = list(character_ids)
     if before is not None:
         conditions.append("l.id < %s")
         params.append(before)
@@ -80,17 +84,22 @@ class Results:
 
 
 def search_lines(
-    user_id: int,
+    user: AbstractBaseUser | AnonymousUser,
     query: str,
     *,
-    character: Character | None = None,
+    character: ConvaiCharacter | None = None,
     before: int | None = None,
     limit: int = 50,
 ) -> Results:
+    """Lines that match, of every character the user holds, or of one of them."""
     terms = parse_query(query)
     if not terms:
         return Results(terms, [], False)
-    ids = matching_line_ids(terms, user_id, character.pk if character else None, before, limit + 1)
+    held = ConvaiCharacter.objects.for_user(user)
+    if character is not None:
+        held = held.filter(pk=character.pk)
+    character_ids = list(held.values_list("pk", flat=True))
+    ids = matching_line_ids(terms, character_ids, before, limit + 1)
     hit_ids = ids[:limit]
     # One query for the hits and the lines said with them.
     said_with = Line.objects.filter(pk__in=hit_ids).values("interaction_id")

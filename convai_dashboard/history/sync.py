@@ -1,6 +1,10 @@
 """Syncing a character's whole history: the session list, then every transcript that is missing
 or may still have grown, fetched concurrently on one connection pool and stored as each arrives.
 
+A character has one history, so one run serves all its holders, with any holder's key that
+works: the key of whoever started it first, then the others (fetch.clients_of_holders). A key
+refused on the way suspends its holder's access, and the run goes on with the next key.
+
 Fetching happens on worker threads; storing happens on the calling thread, one short transaction
 per transcript, so a sync killed at any moment leaves only whole transcripts behind, and running
 it again fetches what is still missing. Nothing is ever deleted.
@@ -20,11 +24,10 @@ from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from convai_dashboard.accounts.models import Character
-from convai_dashboard.convai import ConvaiClient, ConvaiError, ConvaiUnavailable, InvalidApiKey
+from convai_dashboard.convai import ConvaiClient, ConvaiError, ConvaiUnavailable
 from convai_dashboard.convai.records import Interaction as InteractionRecord
-from convai_dashboard.history import fetch
-from convai_dashboard.history.models import ChatSession, SyncRun
+from convai_dashboard.history import fetch, store
+from convai_dashboard.history.models import ChatSession, ConvaiCharacter, SyncRun, SyncStatus
 
 # How often progress is written and a cancel request looked for, at most.
 CHECKPOINT_SECONDS = 0.5
@@ -45,27 +48,27 @@ def _stale_cutoff() -> datetime:
 def is_stale(sync_run: SyncRun) -> bool:
     last_sign_of_life = sync_run.heartbeat_at or sync_run.started_at
     return (
-        sync_run.status == SyncRun.RUNNING
+        sync_run.status == SyncStatus.RUNNING
         and last_sign_of_life is not None
         and last_sign_of_life < _stale_cutoff()
     )
 
 
-def expire_stale_runs(character: Character) -> None:
+def expire_stale_runs(character: ConvaiCharacter) -> None:
     """A run whose heartbeat stopped was killed with its worker: mark it interrupted, so that it
     no longer blocks a new run (which resumes its work)."""
     cutoff = _stale_cutoff()
-    SyncRun.objects.filter(character=character, status=SyncRun.RUNNING).filter(
+    SyncRun.objects.filter(character=character, status=SyncStatus.RUNNING).filter(
         Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, started_at__lt=cutoff)
     ).update(
-        status=SyncRun.INTERRUPTED,
+        status=SyncStatus.INTERRUPTED,
         # It ended when it last reported, not when it was found dead.
         finished_at=Coalesce(F("heartbeat_at"), F("started_at")),
         stop_reason="The sync stopped reporting progress (its worker was stopped or restarted).",
     )
 
 
-def claim(character: Character, user: Any = None) -> tuple[SyncRun, bool]:
+def claim(character: ConvaiCharacter, user: Any = None) -> tuple[SyncRun, bool]:
     """A new queued run for the character, or the active one; (run, created)."""
     expire_stale_runs(character)
     try:
@@ -80,13 +83,13 @@ def request_cancel(run: SyncRun) -> None:
     now = timezone.now()
     # A run no worker has picked up yet is simply cancelled; a running one stops at its next
     # checkpoint.
-    SyncRun.objects.filter(pk=run.pk, status=SyncRun.QUEUED).update(
-        status=SyncRun.CANCELLED, finished_at=now, stop_reason="Cancelled before it started."
+    SyncRun.objects.filter(pk=run.pk, status=SyncStatus.QUEUED).update(
+        status=SyncStatus.CANCELLED, finished_at=now, stop_reason="Cancelled before it started."
     )
-    SyncRun.objects.filter(pk=run.pk, status=SyncRun.RUNNING).update(cancel_requested=True)
+    SyncRun.objects.filter(pk=run.pk, status=SyncStatus.RUNNING).update(cancel_requested=True)
 
 
-def sessions_to_fetch(character: Character) -> Iterator[ChatSession]:
+def sessions_to_fetch(character: ConvaiCharacter) -> Iterator[ChatSession]:
     """Sessions on Convai whose transcript is missing, or was fetched so soon after its last
     interaction that the player may have gone on talking.
 
@@ -112,41 +115,76 @@ def run(
     *,
     concurrency: int | None = None,
     on_progress: ProgressCallback | None = None,
+    base_url: str | None = None,
 ) -> SyncRun:
-    """Carries out a queued run. Returns it finished (done, failed or cancelled)."""
+    """Carries out a queued run. Returns it finished (done, failed or cancelled). `base_url`
+    names another Convai than the settings' (a sandbox a command started)."""
     now = timezone.now()
-    started = SyncRun.objects.filter(pk=sync_run.pk, status=SyncRun.QUEUED).update(
-        status=SyncRun.RUNNING, started_at=now, heartbeat_at=now
+    started = SyncRun.objects.filter(pk=sync_run.pk, status=SyncStatus.QUEUED).update(
+        status=SyncStatus.RUNNING, started_at=now, heartbeat_at=now
     )
     sync_run.refresh_from_db()
     if not started:
         return sync_run  # cancelled before it started, or already taken by another worker
-    character = sync_run.character
-    concurrency = concurrency or settings.SYNC_CONCURRENCY
     try:
-        with fetch.client_for_key(
-            character.api_key,
-            pool_size=concurrency,
-            retries=settings.SYNC_RETRIES,
-            max_retry_after=settings.SYNC_MAX_RETRY_AFTER,
-        ) as client:
-            listing = fetch.refresh_sessions(character, client=client)
-            sync_run.new_sessions = listing.new
-            todo = list(sessions_to_fetch(character))
-            sync_run.sessions_total = len(todo)
-            _checkpoint(sync_run, on_progress)
-            _fetch_transcripts(sync_run, client, todo, concurrency, on_progress)
+        _with_a_holders_key(
+            sync_run, concurrency or settings.SYNC_CONCURRENCY, on_progress, base_url
+        )
     except _Stop as stop:
         _finish(sync_run, stop.status, stop.reason)
-    except InvalidApiKey as error:
-        _finish(sync_run, SyncRun.FAILED, f"Stopped: {error.user_message}")
+    except fetch.NoWorkingKey as error:
+        _finish(sync_run, SyncStatus.FAILED, f"Stopped: {error.user_message}")
     except ConvaiError as error:
-        _finish(sync_run, SyncRun.FAILED, f"Could not fetch the session list. {error.user_message}")
+        _finish(
+            sync_run, SyncStatus.FAILED, f"Could not fetch the session list. {error.user_message}"
+        )
     else:
-        _finish(sync_run, SyncRun.DONE, "")
+        _finish(sync_run, SyncStatus.DONE, "")
     if on_progress:
         on_progress(sync_run)
     return sync_run
+
+
+def _with_a_holders_key(
+    sync_run: SyncRun,
+    concurrency: int,
+    on_progress: ProgressCallback | None,
+    base_url: str | None,
+) -> None:
+    character = sync_run.character
+    last_refusal: ConvaiError | None = None
+    with fetch.remembering_failure(character):
+        for access, client in fetch.clients_of_holders(
+            character,
+            sync_run.requested_by,
+            base_url=base_url,
+            pool_size=concurrency,
+            retries=settings.SYNC_RETRIES,
+            max_retry_after=settings.SYNC_MAX_RETRY_AFTER,
+        ):
+            try:
+                _sync(sync_run, client, concurrency, on_progress)
+                return
+            except fetch.REFUSALS as refusal:
+                # What the refused key stored is kept; the next key goes on from there.
+                fetch.refused(access, refusal)
+                last_refusal = refusal
+        raise fetch.no_working_key(last_refusal)
+
+
+def _sync(
+    sync_run: SyncRun,
+    client: ConvaiClient,
+    concurrency: int,
+    on_progress: ProgressCallback | None,
+) -> None:
+    character = sync_run.character
+    listing = store.store_session_list(character, client.list_sessions(character.character_id))
+    sync_run.new_sessions += listing.new
+    todo = list(sessions_to_fetch(character))
+    sync_run.sessions_total = sync_run.sessions_done + len(todo)
+    _checkpoint(sync_run, on_progress)
+    _fetch_transcripts(sync_run, client, todo, concurrency, on_progress)
 
 
 def _fetch_transcripts(
@@ -187,7 +225,7 @@ def _fetch_transcripts(
                     try:
                         arrived.append((session, future.result()))
                         unavailable_in_a_row = 0
-                    except InvalidApiKey as error:
+                    except fetch.REFUSALS as error:
                         stop = stop or error
                     except ConvaiError as error:
                         sync_run.failures += 1
@@ -199,7 +237,7 @@ def _fetch_transcripts(
                         )
                         if unavailable_in_a_row >= 2 * concurrency:
                             stop = stop or _Stop(
-                                SyncRun.FAILED,
+                                SyncStatus.FAILED,
                                 f"Stopped: Convai could not be reached for "
                                 f"{unavailable_in_a_row} transcripts in a row. "
                                 f"{sync_run.last_failure}",
@@ -209,7 +247,7 @@ def _fetch_transcripts(
                 # Stored while the next requests are already in flight; what arrived before a
                 # stop is stored too.
                 if arrived:
-                    fetch.store_transcripts(arrived)
+                    store.store_transcripts(arrived)
                     sync_run.transcripts_fetched += len(arrived)
                 if stop is not None:
                     raise stop
@@ -237,7 +275,7 @@ def _checkpoint(sync_run: SyncRun, on_progress: ProgressCallback | None) -> None
     if on_progress:
         on_progress(sync_run)
     if SyncRun.objects.filter(pk=sync_run.pk, cancel_requested=True).exists():
-        raise _Stop(SyncRun.CANCELLED, "Cancelled.")
+        raise _Stop(SyncStatus.CANCELLED, "Cancelled.")
 
 
 def _finish(sync_run: SyncRun, status: str, reason: str) -> None:

@@ -4,25 +4,26 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from tqdm import tqdm
 
-from convai_dashboard.accounts.models import Character
+from convai_dashboard.accounts.models import CharacterAccess
 from convai_dashboard.history import sync
-from convai_dashboard.history.models import SyncRun
+from convai_dashboard.history.models import ConvaiCharacter, SyncStatus
+from convai_dashboard.history.progress import progress_bar
 
 
 class Command(BaseCommand):
     help = (
         "Syncs characters' whole chat history from Convai in the foreground, with a progress "
-        "bar: the same sync as the dashboard's button, for cron and first imports."
+        "bar: the same sync as the dashboard's button, for cron and first imports. Each "
+        "character is synced once, with any of its holders' keys that Convai accepts."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         which = parser.add_mutually_exclusive_group(required=True)
+        which.add_argument("--character", metavar="ID", help="Convai character ID")
         which.add_argument(
-            "--character", metavar="ID", help="Convai character ID (every user's copy of it)"
+            "--all", action="store_true", help="every character that someone holds with a key"
         )
-        which.add_argument("--all", action="store_true", help="every character with an API key")
         parser.add_argument(
             "--concurrency",
             type=int,
@@ -35,19 +36,22 @@ class Command(BaseCommand):
     ) -> None:
         if concurrency < 1:
             raise CommandError("--concurrency must be at least 1.")
-        characters = Character.objects.exclude(api_key=None).select_related("api_key", "owner")
+        held = CharacterAccess.objects.active().exclude(api_key=None)
         if character:
-            characters = characters.filter(character_id=character)
-            if not characters.exists():
-                raise CommandError(f"No stored character has the ID {character} and an API key.")
-        failed = 0
-        for each in characters:
-            failed += not self._sync(each, concurrency)
+            held = held.filter(character_id=character)
+        names = dict(held.values_list("character_id", "name"))
+        if character and not names:
+            raise CommandError(f"Nobody holds the character {character} under an API key.")
+        characters = [
+            ConvaiCharacter.objects.get_or_create(character_id=id, defaults={"name": name})[0]
+            for id, name in sorted(names.items())
+        ]
+        failed = sum(not self._sync(each, concurrency) for each in characters)
         if failed:
             raise CommandError(f"{failed} sync(s) did not finish; see above.")
 
-    def _sync(self, character: Character, concurrency: int) -> bool:
-        label = f"{character.display_name} ({character.owner})"
+    def _sync(self, character: ConvaiCharacter, concurrency: int) -> bool:
+        label = character.display_name
         run, created = sync.claim(character)
         if not created:
             self.stderr.write(
@@ -55,18 +59,11 @@ class Command(BaseCommand):
                 f"(started {run.created_at:%Y-%m-%d %H:%M} UTC); skipped."
             )
             return True
-        with tqdm(desc=label, unit="session", file=self.stderr, dynamic_ncols=True) as bar:
-
-            def show(progress: SyncRun) -> None:
-                bar.total = progress.sessions_total
-                bar.n = progress.sessions_done
-                bar.set_postfix(errors=progress.failures, refresh=False)
-                bar.refresh()
-
+        with progress_bar(label, self.stderr) as show:
             run = sync.run(run, concurrency=concurrency, on_progress=show)
         self.stdout.write(
             f"{label}: {run.status}; {run.new_sessions} new sessions, "
             f"{run.transcripts_fetched} transcripts fetched, {run.failures} failures"
             + (f". {run.stop_reason}" if run.stop_reason else "")
         )
-        return run.status == SyncRun.DONE
+        return run.status == SyncStatus.DONE

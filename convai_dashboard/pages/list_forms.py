@@ -1,20 +1,14 @@
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django import forms
 from django.db.models import QuerySet
 
-from convai_dashboard.accounts.models import Character
 from convai_dashboard.history.listing import BadCursor, decode_cursor
-from convai_dashboard.history.models import ChatSession
+from convai_dashboard.history.models import ConvaiCharacter
 
 ANY = [("", "Any")]
-
-
-def _midnight(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=UTC)
 
 
 class SessionListForm(forms.Form):
@@ -98,34 +92,6 @@ class SessionListForm(forms.Form):
     def is_filtered(self) -> bool:
         return any(self.cleaned_data.get(name) not in (None, "") for name in self.FILTERS)
 
-    def apply(self, sessions: QuerySet[ChatSession]) -> QuerySet[ChatSession]:
-        data = self.cleaned_data
-        # Whole UTC days, as bounds on the indexed column.
-        if data.get("start_from"):
-            sessions = sessions.filter(started_at__gte=_midnight(data["start_from"]))
-        if data.get("start_to"):
-            sessions = sessions.filter(
-                started_at__lt=_midnight(data["start_to"] + timedelta(days=1))
-            )
-        for name, field in (
-            ("memory", "in_memory"),
-            ("trigger", "has_trigger"),
-            ("other_speaker", "has_other_speaker"),
-        ):
-            if data.get(name):
-                sessions = sessions.filter(**{field: data[name] == "yes"})
-        if data.get("stored"):
-            sessions = sessions.filter(transcript_fetched_at__isnull=data["stored"] == "no")
-        low, high = data.get("min_interactions"), data.get("max_interactions")
-        if low is not None or high is not None:
-            # Counts are known only for stored transcripts.
-            sessions = sessions.filter(transcript_fetched_at__isnull=False)
-        if low is not None:
-            sessions = sessions.filter(interaction_count__gte=low)
-        if high is not None:
-            sessions = sessions.filter(interaction_count__lte=high)
-        return sessions
-
 
 class SearchForm(forms.Form):
     q = forms.CharField(
@@ -138,7 +104,7 @@ class SearchForm(forms.Form):
     character = forms.ChoiceField(required=False, label="In")
     before = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
-    def __init__(self, *args: Any, characters: QuerySet[Character], **kwargs: Any):
+    def __init__(self, *args: Any, characters: QuerySet[ConvaiCharacter], **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.characters = characters
         self.fields["character"].choices = [  # type: ignore[attr-defined]
@@ -146,6 +112,6 @@ class SearchForm(forms.Form):
             *((c.character_id, c.display_name) for c in characters),
         ]
 
-    def clean_character(self) -> Character | None:
+    def clean_character(self) -> ConvaiCharacter | None:
         chosen = self.cleaned_data["character"]
         return self.characters.get(character_id=chosen) if chosen else None

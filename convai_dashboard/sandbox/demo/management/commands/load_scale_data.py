@@ -3,21 +3,19 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from tqdm import tqdm
 
-from convai_dashboard.accounts import crypto
-from convai_dashboard.accounts.models import ApiKey, Character
+from convai_dashboard.accounts import checks, crypto
+from convai_dashboard.accounts.models import ApiKey
 from convai_dashboard.convai import ConvaiError
-from convai_dashboard.history import fetch, sync
-from convai_dashboard.history.models import Interaction, Line, SyncRun
+from convai_dashboard.history import sync
+from convai_dashboard.history.models import ConvaiCharacter, Interaction, Line, SyncRun, SyncStatus
+from convai_dashboard.history.progress import progress_bar
 from convai_dashboard.sandbox import DEMO_KEY, LARGE_CHARACTER_ID
 from convai_dashboard.sandbox.process import start_sandbox_process
 
 KEY_LABEL = "Sandbox (scale)"
-CHARACTER_NAME = "Scale test character"
 
 
 class Command(BaseCommand):
@@ -62,22 +60,16 @@ class Command(BaseCommand):
 
         started = time.monotonic()
         with start_sandbox_process("--large-sessions", str(sessions)) as url:
-            # The fetch module reads CONVAI_API_URL at call time: point it at this sandbox, for
-            # this command only.
-            previous_url = settings.CONVAI_API_URL
-            settings.CONVAI_API_URL = url
             try:
-                character = self._character(user)
-                run = self._sync(character, concurrency)
+                character = self._character(user, url)
+                run = self._sync(character, concurrency, url)
             except ConvaiError as error:
                 raise CommandError(f"Could not use the sandbox: {error.user_message}") from None
-            finally:
-                settings.CONVAI_API_URL = previous_url
         elapsed = time.monotonic() - started
 
         stored_sessions = character.sessions.count()
         interactions = Interaction.objects.filter(session__character=character).count()
-        lines = Line.objects.filter(session__character=character).count()
+        lines = Line.objects.filter(character=character).count()
         self.stdout.write(
             f"{character.display_name} ({character.character_id}, user {username}): "
             f"{run.status}; {run.new_sessions} new sessions, {run.transcripts_fetched} "
@@ -88,7 +80,7 @@ class Command(BaseCommand):
             f"Stored: {stored_sessions:,} sessions, {interactions:,} interactions, "
             f"{lines:,} lines, in {elapsed:.1f} s."
         )
-        if run.status != SyncRun.DONE:
+        if run.status != SyncStatus.DONE:
             raise CommandError("The sync did not finish; see above. Run the command again.")
         if run.failures:
             self.stderr.write(
@@ -96,7 +88,7 @@ class Command(BaseCommand):
                 f"running the command again fetches them."
             )
 
-    def _character(self, user: Any) -> Character:
+    def _character(self, user: Any, url: str) -> ConvaiCharacter:
         key = ApiKey.objects.filter(owner=user, label=KEY_LABEL).first()
         # Saved again only when needed: Fernet tokens differ each time, and a rerun should leave
         # the stored rows as they were.
@@ -106,30 +98,19 @@ class Command(BaseCommand):
             current = ""  # stored under an encryption key this deployment no longer has
         if key is None or current != DEMO_KEY:
             key = key or ApiKey(owner=user, label=KEY_LABEL)
-            fetch.set_checked_secret(key, DEMO_KEY)
+            checks.set_checked_secret(key, DEMO_KEY, base_url=url)
             key.save()
-        character, _ = Character.objects.update_or_create(
-            owner=user,
-            character_id=LARGE_CHARACTER_ID,
-            defaults={"api_key": key, "name": CHARACTER_NAME},
-        )
-        return character
+        granted = checks.add_character(user, key, LARGE_CHARACTER_ID, base_url=url)
+        if granted.access is None:
+            raise CommandError(f"The sandbox refused the scale character: {granted.message}")
+        return ConvaiCharacter.objects.held_by(user, LARGE_CHARACTER_ID)
 
-    def _sync(self, character: Character, concurrency: int) -> SyncRun:
+    def _sync(self, character: ConvaiCharacter, concurrency: int, url: str) -> SyncRun:
         run, created = sync.claim(character)
         if not created:
             raise CommandError(
                 f"A sync of {character.display_name} is already under way "
                 f"(started {run.created_at:%Y-%m-%d %H:%M} UTC); try again when it has finished."
             )
-        with tqdm(
-            desc=character.display_name, unit="session", file=self.stderr, dynamic_ncols=True
-        ) as bar:
-
-            def show(progress: SyncRun) -> None:
-                bar.total = progress.sessions_total
-                bar.n = progress.sessions_done
-                bar.set_postfix(errors=progress.failures, refresh=False)
-                bar.refresh()
-
-            return sync.run(run, concurrency=concurrency, on_progress=show)
+        with progress_bar(character.display_name, self.stderr) as show:
+            return sync.run(run, concurrency=concurrency, on_progress=show, base_url=url)

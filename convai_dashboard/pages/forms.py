@@ -1,3 +1,6 @@
+"""Forms of the key and character pages. Whatever Convai says about what they hold is asked
+by accounts.checks, after these have checked the shape."""
+
 from __future__ import annotations
 
 import re

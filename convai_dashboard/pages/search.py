@@ -1,14 +1,15 @@
+"""The search page: stored lines of every character the user holds, or of one."""
+
 from __future__ import annotations
 
 from django.http import HttpResponse
-from django.shortcuts import render
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
-from convai_dashboard.accounts.models import Character
 from convai_dashboard.history import search
-from convai_dashboard.history.forms import SearchForm
-from convai_dashboard.http import HtmxHttpRequest
+from convai_dashboard.history.models import ConvaiCharacter
+from convai_dashboard.pages.htmx import HtmxHttpRequest, render_page
+from convai_dashboard.pages.list_forms import SearchForm
 
 TEMPLATE = "history/search.html"
 
@@ -16,11 +17,11 @@ TEMPLATE = "history/search.html"
 @require_GET
 @vary_on_headers("HX-Request")
 def search_page(request: HtmxHttpRequest) -> HttpResponse:
-    form = SearchForm(request.GET, characters=Character.objects.for_user(request.user))
+    form = SearchForm(request.GET, characters=ConvaiCharacter.objects.for_user(request.user))
     results = None
     if form.is_valid() and form.cleaned_data["q"].strip():
         results = search.search_lines(
-            request.user.pk,
+            request.user,
             form.cleaned_data["q"],
             character=form.cleaned_data["character"],
             before=form.cleaned_data["before"],
@@ -31,7 +32,6 @@ def search_page(request: HtmxHttpRequest) -> HttpResponse:
         query["before"] = str(results.next_before)
         more_query = query.urlencode()
     context = {"form": form, "results": results, "more_query": more_query}
-    status = 400 if form.errors else 200
-    if request.htmx and not request.htmx.history_restore_request:
-        return render(request, f"{TEMPLATE}#results", context, status=status)
-    return render(request, TEMPLATE, context, status=status)
+    return render_page(
+        request, TEMPLATE, context, partial="results", status=400 if form.errors else 200
+    )

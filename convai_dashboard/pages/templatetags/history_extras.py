@@ -3,8 +3,7 @@ from __future__ import annotations
 from django import template
 from django.utils.safestring import SafeString
 
-from convai_dashboard.accounts.models import Character
-from convai_dashboard.history.models import Line
+from convai_dashboard.history.models import ConvaiCharacter, Line
 from convai_dashboard.history.text import Term, highlight
 
 register = template.Library()
@@ -40,7 +39,7 @@ _KIND_LABELS = {"player": "Player", "trigger": "Game trigger", "event": "Game ev
 
 
 @register.filter
-def speaker_label(line: Line, character: Character) -> str:
+def speaker_label(line: Line, character: ConvaiCharacter) -> str:
     """Who said a line, as a reader should see it (a filter: it runs once per line)."""
     if line.kind == "character":
         return character.display_name

@@ -1,0 +1,182 @@
+"""What Convai says about a user's keys and characters, and what that grants.
+
+A key is checked before it is saved. Access to a character is granted only when Convai answers
+for it under the user's own key, by a real call: its chat history (or, for an import, the key's
+own list of characters). Nothing here touches the history itself; a refusal found later, by a
+refresh or a sync, suspends an access through `suspend`.
+
+Each function that a page calls returns what to tell the user; none raises a Convai error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from convai_dashboard.accounts import crypto
+from convai_dashboard.accounts.models import ApiKey, CharacterAccess
+from convai_dashboard.convai import (
+    CharacterNotAccessible,
+    ConvaiError,
+    ConvaiUnavailable,
+    InvalidApiKey,
+    RateLimited,
+    RequestRejected,
+    UnexpectedResponse,
+)
+from convai_dashboard.convai.configured import client_for
+
+# --- keys -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KeyCheck:
+    verified: bool  # Convai accepted the key; False when it could not be asked
+    note: str  # why the key is not fully proven, if it is not; empty otherwise
+
+
+def check_key(secret: str, *, base_url: str | None = None) -> KeyCheck:
+    """Checks a key against Convai before it is saved. Raises InvalidApiKey for a key Convai
+    refuses."""
+    with client_for(secret, base_url=base_url) as client:
+        try:
+            client.list_characters()
+        except InvalidApiKey:
+            raise
+        except (ConvaiUnavailable, RateLimited) as error:
+            return KeyCheck(False, f"Not verified yet: {error.user_message}")
+        except (RequestRejected, UnexpectedResponse) as error:
+            # The Character API is on a lower plan tier than Chat History: a refusal that is
+            # not about the key must not block a key that can still read history.
+            return KeyCheck(
+                True,
+                f"Convai would not list this key's characters ({error.convai_message or error}).",
+            )
+    return KeyCheck(True, "")
+
+
+def set_checked_secret(key: ApiKey, secret: str, *, base_url: str | None = None) -> None:
+    """Checks a secret with Convai and sets it on the key (unsaved) with what the check found.
+    Raises InvalidApiKey, leaving the key as it was, when Convai refuses the secret."""
+    check = check_key(secret, base_url=base_url)
+    key.set_secret(secret)
+    key.verification_note = check.note
+    key.verified_at = timezone.now() if check.verified else None
+
+
+def save_key(key: ApiKey, label: str, secret: str) -> str | None:
+    """Saves a key with its new label and, if given, a new secret once Convai has been asked
+    about it. Returns why Convai refused the secret (nothing is saved then), or None."""
+    key.label = label
+    if secret:
+        try:
+            set_checked_secret(key, secret)
+        except InvalidApiKey as error:
+            return error.user_message
+    key.save()
+    return None
+
+
+def delete_key(key: ApiKey) -> int:
+    """Deletes a key; the accesses it proved are suspended, not removed. Returns how many."""
+    with transaction.atomic():
+        suspended = suspend(
+            key.accesses.active(), f"Its API key “{key.label}” was deleted: add it under a key."
+        )
+        key.delete()
+    return suspended
+
+
+# --- access to characters -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Granted:
+    """The answer to "add this character": the access, or why there is none."""
+
+    access: CharacterAccess | None
+    message: str  # what to tell the user
+    field: str | None = None  # the form field a refusal is about, if any
+    note: str = ""  # what was granted without: the name, when the plan cannot read it
+
+
+def add_character(
+    owner: Any, key: ApiKey, character_id: str, *, base_url: str | None = None
+) -> Granted:
+    """Grants (or restores) the owner's access to a character once Convai has answered for its
+    chat history under this key. A refusal, or a Convai that cannot be asked, grants nothing."""
+    try:
+        with client_for(key.secret(), base_url=base_url) as client:
+            # The proof is the history itself answering: limit 1 costs Convai next to nothing.
+            client.list_sessions(character_id, limit=1)
+            name, note = _name_of(client, character_id)
+    except crypto.UndecryptableKey as error:
+        return Granted(None, str(error), field="api_key")
+    except InvalidApiKey as error:
+        return Granted(None, f"Key “{key.label}”: {error.user_message}", field="api_key")
+    except CharacterNotAccessible as error:
+        return Granted(None, error.user_message, field="character_id")
+    except ConvaiError as error:
+        return Granted(None, f"Nothing was added. {error.user_message}")
+    access, created = grant(owner, key, character_id, name)
+    done = "added" if created else f"confirmed with key “{key.label}”"
+    return Granted(access, f"{access.display_name} {done}.", note=note)
+
+
+def _name_of(client: Any, character_id: str) -> tuple[str, str]:
+    """The character's name, if the key's plan lets Convai tell it; and a note if not."""
+    try:
+        return client.get_character(character_id).name, ""
+    except ConvaiError as error:
+        # /character/get is on another plan tier, or broken; the history answered already.
+        return "", f"Name unavailable: {error.convai_message or error}."
+
+
+def grant(owner: Any, key: ApiKey, character_id: str, name: str) -> tuple[CharacterAccess, bool]:
+    """Records that Convai just accepted this key for the character. Only for callers that
+    have that answer in hand."""
+    defaults: dict[str, Any] = {
+        "api_key": key,
+        "confirmed_at": timezone.now(),
+        "suspended_at": None,
+        "suspension_reason": "",
+    }
+    if name:
+        defaults["name"] = name
+    return CharacterAccess.objects.update_or_create(
+        owner=owner, character_id=character_id, defaults=defaults
+    )
+
+
+@dataclass(frozen=True)
+class Imported:
+    added: int
+    known: int
+    message: str
+    ok: bool
+
+
+def import_characters(owner: Any, key: ApiKey, *, base_url: str | None = None) -> Imported:
+    """Grants access to every character of the key's account, as Convai lists them."""
+    try:
+        with client_for(key.secret(), base_url=base_url) as client:
+            found = client.list_characters()
+    except crypto.UndecryptableKey as error:
+        return Imported(0, 0, str(error), ok=False)
+    except ConvaiError as error:
+        return Imported(0, 0, f"Nothing was imported. {error.user_message}", ok=False)
+    added = sum(grant(owner, key, info.character_id, info.name)[1] for info in found)
+    known = len(found) - added
+    message = f"Imported from “{key.label}”: {added} new character(s), {known} already held."
+    return Imported(added, known, message, ok=True)
+
+
+def suspend(accesses: Any, reason: str) -> int:
+    """Suspends accesses (a queryset) whose key Convai refused; returns how many. They come back
+    when `add_character` confirms the character again under a working key."""
+    return accesses.filter(suspended_at__isnull=True).update(
+        suspended_at=timezone.now(), suspension_reason=reason
+    )

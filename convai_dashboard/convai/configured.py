@@ -1,0 +1,24 @@
+"""A client set up as the deployment's settings say: the one way the rest of the product makes
+one. The client itself reads no settings, so it can be used and tested on its own."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+
+from convai_dashboard.convai.client import ConvaiClient
+
+
+def client_for(secret: str, *, base_url: str | None = None, **overrides: Any) -> ConvaiClient:
+    """A client for one API key. `base_url` names another Convai (a sandbox started by a
+    command) without touching settings; `overrides` are the client's own options."""
+    options: dict[str, Any] = {
+        "base_url": base_url or settings.CONVAI_API_URL,
+        "connect_timeout": settings.CONVAI_CONNECT_TIMEOUT,
+        "read_timeout": settings.CONVAI_READ_TIMEOUT,
+        "retries": settings.CONVAI_RETRIES,
+        "backoff_factor": settings.CONVAI_BACKOFF_FACTOR,
+        "max_retry_after": settings.CONVAI_MAX_RETRY_AFTER,
+    }
+    return ConvaiClient(secret, **{**options, **overrides})

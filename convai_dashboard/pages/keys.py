@@ -1,0 +1,73 @@
+"""The API keys page: add, edit (a new secret is checked first) and delete keys."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.db.models import Count, Q
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods
+
+from convai_dashboard.accounts import checks
+from convai_dashboard.accounts.models import ApiKey
+from convai_dashboard.pages.forms import ApiKeyForm
+from convai_dashboard.pages.htmx import HtmxHttpRequest
+
+
+def _save_key(key: ApiKey, form: ApiKeyForm) -> ApiKey | None:
+    """Checks a new secret with Convai and saves the key; None (with the form's errors set)
+    when Convai refuses the key."""
+    refusal = checks.save_key(key, form.cleaned_data["label"], form.cleaned_data["key"])
+    if refusal is not None:
+        form.add_error("key", refusal)
+        return None
+    return key
+
+
+def _report_key(request: HtmxHttpRequest, key: ApiKey, done: str) -> None:
+    if key.verification_note:
+        messages.warning(request, f"Key “{key.label}” {done}. {key.verification_note}")
+    else:
+        messages.success(request, f"Key “{key.label}” {done} and verified with Convai.")
+
+
+@require_http_methods(["GET", "POST"])
+def keys(request: HtmxHttpRequest) -> HttpResponse:
+    form = ApiKeyForm(request.POST or None, owner=request.user)
+    if request.method == "POST" and form.is_valid():
+        key = _save_key(ApiKey(owner=request.user), form)
+        if key is not None:
+            _report_key(request, key, "added")
+            return redirect("keys")
+    context = {
+        "form": form,
+        "keys": ApiKey.objects.for_user(request.user).annotate(
+            n_characters=Count("accesses", filter=Q(accesses__suspended_at__isnull=True))
+        ),
+    }
+    return render(request, "accounts/keys.html", context, status=400 if form.errors else 200)
+
+
+@require_http_methods(["GET", "POST"])
+def key_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    key = get_object_or_404(ApiKey.objects.for_user(request.user), pk=pk)
+    form = ApiKeyForm(
+        request.POST or None, owner=request.user, instance=key, initial={"label": key.label}
+    )
+    if request.method == "POST" and form.is_valid() and _save_key(key, form) is not None:
+        _report_key(request, key, "saved")
+        return redirect("keys")
+    context = {"form": form, "key": key}
+    return render(request, "accounts/key_edit.html", context, status=400 if form.errors else 200)
+
+
+@require_http_methods(["GET", "POST"])
+def key_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    key = get_object_or_404(ApiKey.objects.for_user(request.user), pk=pk)
+    if request.method == "POST":
+        suspended = checks.delete_key(key)
+        held = f" You no longer hold {suspended} character(s) it proved." if suspended else ""
+        messages.success(request, f"Key “{key.label}” deleted.{held}")
+        return redirect("keys")
+    context = {"key": key, "accesses": key.accesses.active()}
+    return render(request, "accounts/key_delete.html", context)

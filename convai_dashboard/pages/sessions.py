@@ -1,0 +1,182 @@
+"""A character's page: its session list (filters, sort, keyset pages) and, beside it, the open
+session's transcript; refreshing the list and fetching a transcript again."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import HttpResponseClientRedirect
+
+from convai_dashboard.history import fetch, listing
+from convai_dashboard.history.models import ChatSession, ConvaiCharacter
+from convai_dashboard.history.text import Term, parse_query
+from convai_dashboard.pages.access import held_character
+from convai_dashboard.pages.htmx import HtmxHttpRequest, render_page, wants_fragment
+from convai_dashboard.pages.list_forms import SessionListForm
+from convai_dashboard.pages.sync import latest_run
+
+TEMPLATE = "history/character.html"
+LIST_FIELDS = (
+    "session_id",
+    "started_at",
+    "in_memory",
+    "interaction_count",
+    "on_convai",
+    "transcript_fetched_at",
+)
+
+
+def list_context(
+    request: HtmxHttpRequest, character: ConvaiCharacter, list_error: str | None = None
+) -> dict[str, Any]:
+    """The session list as the query string asks for it; `query_error` says what was wrong
+    with the query string, if anything (the page then shows the plain list)."""
+    form = SessionListForm(request.GET)
+    valid = form.is_valid()
+    data: dict[str, Any] = (
+        form.cleaned_data if valid else {"sort": "newest", "after": None, "before": None}
+    )
+    sessions = character.sessions.matching(data) if valid else character.sessions.all()
+    page = listing.page_of(
+        sessions.only(*LIST_FIELDS),
+        data["sort"],
+        after=data["after"],
+        before=data["before"],
+        last=bool(data.get("last")),
+        size=settings.SESSIONS_PER_PAGE,
+    )
+    filtered = valid and form.is_filtered
+    on_list_page = request.resolver_match is not None and request.resolver_match.url_name in (
+        "character",
+        "session",
+    )
+    return {
+        # Where the filters and pager lead: this page, or the list if this is an action.
+        "list_path": request.path
+        if on_list_page
+        else reverse("character", args=[character.character_id]),
+        "character": character,
+        "filters": form,
+        "page": page,
+        "sort": data["sort"],
+        "filtered": filtered,
+        # Counting the matches is the one scan a filtered list costs; the total is kept.
+        "matched": sessions.count() if filtered else character.session_count,
+        "pager": _pager_links(request, page) if valid else {},
+        # Opening a session keeps the list as it is: the same filters and position.
+        "list_query": request.GET.urlencode() if valid else "",
+        "list_error": list_error,
+        "query_error": None
+        if valid
+        else "Some of the filters are not valid; showing all sessions.",
+        "sync_run": latest_run(character),
+    }
+
+
+def _pager_links(request: HtmxHttpRequest, page: listing.SessionPage) -> dict[str, str]:
+    """Query strings of the first, newer, older and last pages, keeping the filters."""
+
+    def link(**position: str) -> str:
+        query = request.GET.copy()
+        for name in ("after", "before", "last"):
+            query.pop(name, None)
+        query.update(position)
+        return "?" + query.urlencode()
+
+    links = {}
+    if not page.is_first:
+        links["first"] = link()
+        if page.newer:
+            links["newer"] = link(before=page.newer)
+    if not page.is_last:
+        if page.older:
+            links["older"] = link(after=page.older)
+        links["last"] = link(last="1")
+    return links
+
+
+def _render(request: HtmxHttpRequest, context: dict[str, Any], status: int = 200) -> HttpResponse:
+    # A click on a session asks for the transcript; everything else on the page, the list.
+    partial = "transcript" if request.htmx.target == "transcript" else "session-list"
+    context["update_list_row"] = wants_fragment(request) and partial == "transcript"
+    return render_page(request, TEMPLATE, context, partial=partial, status=status)
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+def character_page(request: HtmxHttpRequest, character_id: str) -> HttpResponse:
+    character = held_character(request, character_id)
+    context = list_context(request, character, fetch.fill_on_first_visit(character, request.user))
+    return _render(request, context, status=400 if context["query_error"] else 200)
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+def session_page(request: HtmxHttpRequest, character_id: str, session_id: str) -> HttpResponse:
+    character = held_character(request, character_id)
+    context = list_context(request, character, fetch.fill_on_first_visit(character, request.user))
+    chat = get_object_or_404(character.sessions, session_id=session_id)
+    context.update(_transcript_context(request, chat, terms=parse_query(request.GET.get("q", ""))))
+    return _render(request, context, status=400 if context["query_error"] else 200)
+
+
+def _transcript_context(
+    request: HtmxHttpRequest,
+    chat: ChatSession,
+    refetch: bool = False,
+    terms: list[Term] | None = None,
+) -> dict[str, Any]:
+    return {
+        "session": chat,
+        "transcript_error": fetch.transcript_error(chat, request.user, refetch=refetch),
+        "interactions": chat.interactions.prefetch_related("lines"),
+        # Words a search came for, marked in the transcript.
+        "terms": terms or [],
+    }
+
+
+def _lost_access(request: HtmxHttpRequest, outcome: fetch.Outcome) -> HttpResponse:
+    messages.error(
+        request,
+        f"Convai no longer accepts your key for this character; your access is suspended. "
+        f"{outcome.message if not outcome.ok else ''}".strip(),
+    )
+    if wants_fragment(request):
+        return HttpResponseClientRedirect(reverse("home"))
+    return redirect("home")
+
+
+@require_POST
+def refresh(request: HtmxHttpRequest, character_id: str) -> HttpResponse:
+    character = held_character(request, character_id)
+    outcome = fetch.refresh_list(character, request.user)
+    if outcome.lost_access:
+        return _lost_access(request, outcome)
+    if wants_fragment(request):
+        context = list_context(request, character)
+        context["list_notice" if outcome.ok else "list_error"] = outcome.message
+        return render(request, f"{TEMPLATE}#session-list", context)
+    (messages.success if outcome.ok else messages.error)(request, outcome.message)
+    return redirect("character", character_id=character.character_id)
+
+
+@require_POST
+def refetch_transcript(
+    request: HtmxHttpRequest, character_id: str, session_id: str
+) -> HttpResponse:
+    character = held_character(request, character_id)
+    chat = get_object_or_404(character.sessions, session_id=session_id)
+    context = _transcript_context(request, chat, refetch=True)
+    if wants_fragment(request):
+        context.update(character=character, update_list_row=True)
+        return render(request, f"{TEMPLATE}#transcript", context)
+    if context["transcript_error"] is None:
+        return redirect("session", character_id=character.character_id, session_id=chat.session_id)
+    return render(request, TEMPLATE, {**list_context(request, character), **context})
