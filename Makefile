@@ -4,6 +4,8 @@ PY := $(VENV)/bin/python
 PYTHON ?= $(shell bin/find-python)
 POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 export DJANGO_DEBUG ?= 1
+# `make demo DEMO_PORT=8001 SANDBOX_PORT=8766` moves the demo's two servers.
+export DEMO_PORT SANDBOX_PORT
 
 .PHONY: install demo test lint pytest test-postgres
 
@@ -23,6 +25,7 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/mypy convai_dashboard
+	$(VENV)/bin/lint-imports
 
 pytest: install
 	$(VENV)/bin/pytest
