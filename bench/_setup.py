@@ -18,7 +18,7 @@ from convai_dashboard.sandbox.process import (  # noqa: E402
     start_sandbox_process as sandbox_process,
 )
 
-__all__ = ["ROOT", "django_on_scratch_database", "sandbox_process"]
+__all__ = ["ROOT", "django_on_scratch_database", "hold", "sandbox_process"]
 
 
 def django_on_scratch_database() -> str:
@@ -39,3 +39,24 @@ def django_on_scratch_database() -> str:
     django.setup()
     call_command("migrate", verbosity=0)
     return os.environ["DATABASE_URL"]
+
+
+def hold(character_id: str, username: str = "bench"):  # type: ignore[no-untyped-def]
+    """A user holding the character under the sandbox's demo key, and the character's history.
+    Access is granted as Convai's answer would grant it: the benchmarks time the store, not
+    the check."""
+    from django.contrib.auth.models import User
+
+    from convai_dashboard.accounts import checks
+    from convai_dashboard.accounts.models import ApiKey
+    from convai_dashboard.history.models import ConvaiCharacter
+    from convai_dashboard.sandbox import DEMO_KEY
+
+    user, _ = User.objects.get_or_create(username=username)
+    key = ApiKey.objects.filter(owner=user, label="bench").first() or ApiKey(
+        owner=user, label="bench"
+    )
+    key.set_secret(DEMO_KEY)
+    key.save()
+    checks.grant(user, key, character_id, "")
+    return user, ConvaiCharacter.objects.held_by(user, character_id)

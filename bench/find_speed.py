@@ -47,18 +47,18 @@ def main() -> None:
     from django.test.utils import CaptureQueriesContext
     from django_htmx.middleware import HtmxDetails
 
-    from convai_dashboard.accounts.models import Character
-    from convai_dashboard.history import search_views, views
-    from convai_dashboard.history.models import Line
+    from convai_dashboard.history.models import ConvaiCharacter, Line
     from convai_dashboard.history.search import matching_line_ids
     from convai_dashboard.history.text import parse_query
+    from convai_dashboard.pages import search as search_pages
+    from convai_dashboard.pages import sessions
     from convai_dashboard.sandbox import LARGE_CHARACTER_ID
 
     # Pages render as deployed, with WhiteNoise's manifest of hashed static files.
     call_command("collectstatic", "--noinput", verbosity=0)
     user = User.objects.get(username="demo")
-    character = Character.objects.get(owner=user, character_id=LARGE_CHARACTER_ID)
-    lines = Line.objects.filter(session__character=character).count()
+    character = ConvaiCharacter.objects.held_by(user, LARGE_CHARACTER_ID)
+    lines = Line.objects.filter(character=character).count()
     factory = RequestFactory()
 
     def request(path: str):  # type: ignore[no-untyped-def]
@@ -73,7 +73,7 @@ def main() -> None:
 
     def ours(query: str) -> Callable[[], object]:
         def view() -> object:
-            response = views.character(request(f"{list_path}?{query}"), LARGE_CHARACTER_ID)
+            response = sessions.character_page(request(f"{list_path}?{query}"), LARGE_CHARACTER_ID)
             assert response.status_code == 200, response.status_code
             return response
 
@@ -83,12 +83,10 @@ def main() -> None:
     # Python list, so rendering it asks the database nothing (checked below).
     captured = request(f"{list_path}?{options.filters}")
     captured.resolver_match = None
-    context = views._list_context(
-        captured, Character.objects.select_related("api_key").get(pk=character.pk)
-    )
+    context = sessions.list_context(captured, ConvaiCharacter.objects.get(pk=character.pk))
 
     def baseline() -> object:
-        return render(captured, views.TEMPLATE, context)
+        return render(captured, sessions.TEMPLATE, context)
 
     with CaptureQueriesContext(connection) as queries:
         baseline()
@@ -97,7 +95,7 @@ def main() -> None:
 
     def search(query: str) -> Callable[[], object]:
         def view() -> object:
-            response = search_views.search_page(request(f"/search/?q={query}"))
+            response = search_pages.search_page(request(f"/search/?q={query}"))
             assert response.status_code == 200
             return response
 
@@ -126,7 +124,7 @@ def main() -> None:
 
     def engine(query: str) -> Callable[[], object]:
         terms = parse_query(query)
-        return lambda: matching_line_ids(terms, user.pk, None, None, 50)
+        return lambda: matching_line_ids(terms, [character.pk], None, 50)
 
     def hits(text: str) -> int:
         with connection.cursor() as cursor:

@@ -42,10 +42,15 @@ def main() -> None:
     from django.contrib.auth.models import User
     from django.db import connection
 
+    from convai_dashboard.history.models import ConvaiCharacter
     from convai_dashboard.history.search import matching_line_ids
     from convai_dashboard.history.text import parse_query
 
-    user = User.objects.get(username="demo")
+    held = list(
+        ConvaiCharacter.objects.for_user(User.objects.get(username="demo")).values_list(
+            "pk", flat=True
+        )
+    )
     like = "ILIKE" if connection.vendor == "postgresql" else "LIKE"
 
     def rows(sql: str, param: str) -> list[tuple[int, ...]]:
@@ -60,8 +65,8 @@ def main() -> None:
         # a phrase, a looser one for several words.
         pattern = "%" + " ".join(terms[0].words) + "%"
         first_50 = f"SELECT id FROM history_line WHERE text {like} %s ORDER BY id DESC LIMIT 50"
-        found = len(matching_line_ids(terms, user.pk, None, None, 50))
-        search = median_ms(partial(matching_line_ids, terms, user.pk, None, None, 51), options.runs)
+        found = len(matching_line_ids(terms, held, None, 50))
+        search = median_ms(partial(matching_line_ids, terms, held, None, 51), options.runs)
         scan = median_ms(partial(rows, first_50, pattern), options.runs)
         lines = rows(f"SELECT count(*) FROM history_line WHERE text {like} %s", pattern)[0][0]
         print(

@@ -10,7 +10,7 @@ import argparse
 import resource
 import time
 
-from _setup import django_on_scratch_database, sandbox_process
+from _setup import django_on_scratch_database, hold, sandbox_process
 
 
 def main() -> None:
@@ -19,29 +19,21 @@ def main() -> None:
     options = parser.parse_args()
     database = django_on_scratch_database()
 
-    from django.contrib.auth.models import User
     from django.db import connection, transaction
     from django.utils import timezone
 
-    from convai_dashboard.accounts.models import ApiKey, Character
-    from convai_dashboard.convai import ConvaiClient
-    from convai_dashboard.history import fetch
+    from convai_dashboard.convai.configured import client_for
+    from convai_dashboard.history import store
     from convai_dashboard.sandbox import DEMO_KEY, LARGE_CHARACTER_ID
 
     with sandbox_process("--large-sessions", str(options.sessions)) as url:
         start = time.perf_counter()
-        with ConvaiClient(DEMO_KEY, base_url=url, read_timeout=120) as client:
+        with client_for(DEMO_KEY, base_url=url, read_timeout=120) as client:
             summaries = client.list_sessions(LARGE_CHARACTER_ID)
         fetched = time.perf_counter() - start
 
-    user = User.objects.create(username="bench")
-    key = ApiKey(owner=user, label="bench")
-    key.set_secret(DEMO_KEY)
-    key.save()
-    raw_target, ours_target = (
-        Character.objects.create(owner=user, api_key=key, character_id=f"bench-{name}")
-        for name in ("raw", "ours")
-    )
+    _, raw_target = hold("bench-raw")
+    _, ours_target = hold("bench-ours")
 
     # Baseline: the same rows, already converted to what the database takes, in one executemany.
     now = connection.ops.adapt_datetimefield_value(timezone.now())
@@ -70,10 +62,10 @@ def main() -> None:
     del rows
 
     start = time.perf_counter()
-    first = fetch.store_session_list(ours_target, summaries)
+    first = store.store_session_list(ours_target, summaries)
     ours = time.perf_counter() - start
     start = time.perf_counter()
-    again = fetch.store_session_list(ours_target, summaries)
+    again = store.store_session_list(ours_target, summaries)
     ours_again = time.perf_counter() - start
     assert (first.new, again.new, again.listed) == (len(summaries), 0, len(summaries))
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from _setup import django_on_scratch_database, sandbox_process
+from _setup import django_on_scratch_database, hold, sandbox_process
 
 
 def main() -> None:
@@ -23,43 +23,32 @@ def main() -> None:
     options = parser.parse_args()
     database = django_on_scratch_database()
 
-    from django.conf import settings
-    from django.contrib.auth.models import User
-
-    from convai_dashboard.accounts.models import ApiKey, Character
-    from convai_dashboard.convai import ConvaiClient
+    from convai_dashboard.convai.configured import client_for
     from convai_dashboard.history import sync
+    from convai_dashboard.history.models import SyncStatus
     from convai_dashboard.sandbox import DEMO_KEY, LARGE_CHARACTER_ID
 
     with sandbox_process(
         "--latency-ms", str(options.latency_ms), "--large-sessions", str(options.sessions)
     ) as url:
-        settings.CONVAI_API_URL = url
-
         # Baseline: list, then one fresh client (so one fresh connection) per transcript.
         start = time.perf_counter()
-        with ConvaiClient(DEMO_KEY, base_url=url) as client:
+        with client_for(DEMO_KEY, base_url=url) as client:
             listed = client.list_sessions(LARGE_CHARACTER_ID)
         for summary in [] if options.no_baseline else listed:
-            with ConvaiClient(DEMO_KEY, base_url=url) as client:
+            with client_for(DEMO_KEY, base_url=url) as client:
                 client.get_transcript(LARGE_CHARACTER_ID, summary.session_id)
         baseline = time.perf_counter() - start
 
-        user = User.objects.create(username="bench")
-        key = ApiKey(owner=user, label="bench")
-        key.set_secret(DEMO_KEY)
-        key.save()
-        character = Character.objects.create(
-            owner=user, api_key=key, character_id=LARGE_CHARACTER_ID
-        )
+        _, character = hold(LARGE_CHARACTER_ID)
         run, _ = sync.claim(character)
         start = time.perf_counter()
-        run = sync.run(run, concurrency=options.concurrency)
+        run = sync.run(run, concurrency=options.concurrency, base_url=url)
         ours = time.perf_counter() - start
 
     calls = 1 + len(listed)
     floor = calls * options.latency_ms / 1000 / options.concurrency
-    assert run.status == "done" and run.transcripts_fetched == len(listed), run.stop_reason
+    assert run.status == SyncStatus.DONE and run.transcripts_fetched == len(listed), run.stop_reason
     print(f"database: {database.split(':')[0]}")
     print(f"sessions: {len(listed)}, latency {options.latency_ms} ms, calls {calls}")
     print(f"baseline (serial, new connection per call, fetch only): {baseline:.2f} s")
