@@ -10,6 +10,15 @@ from django.test import Client
 from convai_dashboard.sandbox import SandboxServer
 from tests.factories import make_user
 
+# The browser fixtures (page, console_errors) for the tests that drive Chromium.
+pytest_plugins = ["tests.browser"]
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings: Any) -> None:
+    # Tests sign users in, never attack their passwords: the real hasher costs ~0.2 s a user.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
 
 @pytest.fixture(scope="session")
 def sandbox_server() -> Iterator[SandboxServer]:
