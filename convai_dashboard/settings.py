@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "convai_dashboard.accounts",
     "convai_dashboard.history",
+    "convai_dashboard.review",
     "convai_dashboard.pages",
     # Only the demo's management commands (seed_demo, load_scale_data); never imported.
     "convai_dashboard.sandbox.demo",

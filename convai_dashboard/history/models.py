@@ -33,6 +33,15 @@ class Speaker(models.TextChoices):
     CHARACTER = "Character", "Character"
 
 
+class ReviewStatus(models.TextChoices):
+    """Where a session stands in the team's review (the review app changes it)."""
+
+    UNREVIEWED = "unreviewed", "Unreviewed"
+    IN_REVIEW = "in_review", "In review"
+    APPROVED = "approved", "Approved"
+    NEEDS_CHANGES = "needs_changes", "Needs changes"
+
+
 EVENT_PREFIX = "[An Event has occurred]"
 REFUSAL_PREFIX = "Your message was rejected because it contained content that is not allowed"
 
@@ -95,8 +104,11 @@ def _midnight(day: date) -> datetime:
 class ChatSessionQuerySet(models.QuerySet):
     def matching(self, filters: dict[str, Any]) -> ChatSessionQuerySet:
         """Sessions that pass the list's filters (pages.list_forms.SessionListForm's cleaned
-        data); each is a bound on a column of the `session_filters` index."""
+        data) that are the history's own; each is a bound on a column of an index. The tag
+        filter is the review app's (review.queries.tagged)."""
         sessions = self
+        if filters.get("status"):
+            sessions = sessions.filter(review_status=filters["status"])
         # Whole UTC days.
         if filters.get("start_from"):
             sessions = sessions.filter(started_at__gte=_midnight(filters["start_from"]))
@@ -144,6 +156,19 @@ class ChatSession(models.Model):
     has_other_speaker = models.BooleanField(null=True, blank=True)
     # False once a refresh of the list no longer finds it on Convai; it stays stored.
     on_convai = models.BooleanField(default=True)
+    # Review data, kept on the session (not in the review app's tables) so the list filters by
+    # status through an index. The store's upserts never write these columns, so a re-sync
+    # leaves them as they are; a database default serves its raw inserts.
+    review_status = models.CharField(
+        max_length=14,
+        choices=ReviewStatus,
+        default=ReviewStatus.UNREVIEWED,
+        db_default=ReviewStatus.UNREVIEWED,
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
 
     objects = ChatSessionQuerySet.as_manager()
 
@@ -159,6 +184,11 @@ class ChatSession(models.Model):
             models.Index(fields=["character", "started_at", "session_id"], name="session_by_start"),
             models.Index(
                 fields=["character", "interaction_count", "session_id"], name="session_by_length"
+            ),
+            # The list filtered by review status, and "next unreviewed", newest or oldest first.
+            models.Index(
+                fields=["character", "review_status", "started_at", "session_id"],
+                name="session_by_status",
             ),
             # Holds every column a filter reads, so counting the matches of any filter reads
             # this index alone, never the table.
@@ -178,6 +208,10 @@ class ChatSession(models.Model):
 
     def __str__(self) -> str:
         return self.session_id
+
+    @property
+    def is_unreviewed(self) -> bool:
+        return self.review_status == ReviewStatus.UNREVIEWED
 
 
 class Interaction(models.Model):
