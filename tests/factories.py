@@ -13,6 +13,14 @@ from django.utils import timezone
 from convai_dashboard.accounts.models import ApiKey, CharacterAccess
 from convai_dashboard.history.models import ChatSession, ConvaiCharacter, Interaction, Line
 from convai_dashboard.history.text import fold
+from convai_dashboard.review.models import (
+    Flag,
+    FlagCategory,
+    Note,
+    SessionTag,
+    Tag,
+    TagColour,
+)
 from convai_dashboard.sandbox import ASTRONAUT_ID, DEMO_KEY
 
 
@@ -74,3 +82,30 @@ def make_interaction(session: ChatSession, *turns: tuple[str, str], **kwargs: An
             search_text=fold(text),
         )
     return interaction
+
+
+def make_flag(line: Line, author: User | None = None, **kwargs: Any) -> Flag:
+    kwargs.setdefault("category", FlagCategory.TONE)
+    kwargs.setdefault("comment", "Too stiff for him.")
+    return Flag.objects.create(
+        line=line,
+        session_id=line.session_id,
+        character_id=line.character_id,
+        author=author,
+        updated_by=author,
+        **kwargs,
+    )
+
+
+def make_tag(character: ConvaiCharacter, name: str = "needs-vo", **kwargs: Any) -> Tag:
+    kwargs.setdefault("colour", TagColour.BLUE)
+    return Tag.objects.create(character=character, name=name, **kwargs)
+
+
+def put_tag(session: ChatSession, tag: Tag, user: User | None = None) -> SessionTag:
+    return SessionTag.objects.create(session=session, tag=tag, added_by=user)
+
+
+def make_note(session: ChatSession, author: User | None = None, **kwargs: Any) -> Note:
+    kwargs.setdefault("text", "Check the ending with the lead writer.")
+    return Note.objects.create(session=session, author=author, **kwargs)

@@ -64,6 +64,14 @@ class SessionPage:
     is_last: bool
 
 
+def _orders(sort: str) -> tuple[str, list[str], list[str], bool]:
+    """The sort's field, its order forward and backward, and whether forward is descending."""
+    field, descending = SORTS[sort]
+    forward = [f"-{field}", "-session_id"] if descending else [field, "session_id"]
+    backward = [name.lstrip("-") if name.startswith("-") else f"-{name}" for name in forward]
+    return field, forward, backward, descending
+
+
 def page_of(
     sessions: QuerySet[ChatSession],
     sort: str,
@@ -73,9 +81,7 @@ def page_of(
     last: bool = False,
     size: int = 50,
 ) -> SessionPage:
-    field, descending = SORTS[sort]
-    forward = [f"-{field}", "-session_id"] if descending else [field, "session_id"]
-    backward = [name.lstrip("-") if name.startswith("-") else f"-{name}" for name in forward]
+    field, forward, backward, descending = _orders(sort)
     if before is not None or last:
         query = (
             sessions if before is None else sessions.filter(_beyond(field, before, not descending))
@@ -98,3 +104,29 @@ def page_of(
         is_first=is_first,
         is_last=is_last,
     )
+
+
+def neighbours(
+    sessions: QuerySet[ChatSession], sort: str, current: ChatSession
+) -> tuple[ChatSession | None, ChatSession | None]:
+    """The sessions just before and just after `current` in the list's order (which
+    `sessions`, filtered as the list is, need not contain), through the same indexes as a page."""
+    field, forward, backward, descending = _orders(sort)
+    key = (getattr(current, field), current.session_id)
+    before = sessions.filter(_beyond(field, key, not descending)).order_by(*backward).first()
+    after = sessions.filter(_beyond(field, key, descending)).order_by(*forward).first()
+    return before, after
+
+
+def first_after(
+    sessions: QuerySet[ChatSession], sort: str, current: ChatSession | None
+) -> ChatSession | None:
+    """The first of `sessions` after `current` in the list's order, or failing that the first
+    from the top: "next unreviewed" wraps around."""
+    field, forward, _, descending = _orders(sort)
+    if current is not None:
+        key = (getattr(current, field), current.session_id)
+        found = sessions.filter(_beyond(field, key, descending)).order_by(*forward).first()
+        if found is not None:
+            return found
+    return sessions.order_by(*forward).first()

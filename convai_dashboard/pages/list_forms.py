@@ -1,19 +1,27 @@
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any
 
 from django import forms
 from django.db.models import QuerySet
 
 from convai_dashboard.history.listing import BadCursor, decode_cursor
-from convai_dashboard.history.models import ConvaiCharacter
+from convai_dashboard.history.models import ConvaiCharacter, ReviewStatus
+from convai_dashboard.review.models import Tag
 
 ANY = [("", "Any")]
 
 
 class SessionListForm(forms.Form):
-    """The query string of a session list: filters, sort and position."""
+    """The query string of a session list: filters, sort and position. `tags` are the
+    character's own, to filter by, read once by the caller (the page shows them twice)."""
 
+    status = forms.ChoiceField(
+        required=False, label="Review status", choices=[*ANY, *ReviewStatus.choices]
+    )
+    # By name, so a link reads ?tag=needs-vo.
+    tag = forms.ChoiceField(required=False, label="Tag")
     start_from = forms.DateField(
         required=False, label="Started from", widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -59,6 +67,8 @@ class SessionListForm(forms.Form):
     last = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     FILTERS = (
+        "status",
+        "tag",
         "start_from",
         "start_to",
         "memory",
@@ -68,6 +78,19 @@ class SessionListForm(forms.Form):
         "min_interactions",
         "max_interactions",
     )
+
+    def __init__(self, *args: Any, tags: QuerySet[Tag], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._tags = tags
+        # Read when first needed (an export without a tag filter never needs them), then once.
+        self.fields["tag"].choices = lambda: [*ANY, *((name, name) for name in self.tags)]  # type: ignore[attr-defined]
+
+    @cached_property
+    def tags(self) -> dict[str, Tag]:
+        return {tag.name: tag for tag in self._tags}
+
+    def clean_tag(self) -> Tag | None:
+        return self.tags.get(self.cleaned_data["tag"]) if self.cleaned_data["tag"] else None
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

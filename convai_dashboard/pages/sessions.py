@@ -3,11 +3,13 @@ session's transcript; refreshing the list and fetching a transcript again."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpResponse
+from django.db.models import QuerySet
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -15,16 +17,21 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
 from convai_dashboard.history import fetch, listing
-from convai_dashboard.history.models import ChatSession, ConvaiCharacter
+from convai_dashboard.history.models import ChatSession, ConvaiCharacter, ReviewStatus
 from convai_dashboard.history.text import Term, parse_query
 from convai_dashboard.pages.access import held_character
 from convai_dashboard.pages.htmx import HtmxHttpRequest, render_page, wants_fragment
 from convai_dashboard.pages.list_forms import SessionListForm
 from convai_dashboard.pages.sync import latest_run
+from convai_dashboard.review import actions, queries
+from convai_dashboard.review.models import TagColour
 
 TEMPLATE = "history/character.html"
+# A link to another session: where it leads, and whether the list already shows that session.
+Link = dict[str, Any]
 LIST_FIELDS = (
     "session_id",
+    "review_status",
     "started_at",
     "in_memory",
     "interaction_count",
@@ -33,17 +40,30 @@ LIST_FIELDS = (
 )
 
 
+def filtered_sessions(
+    request: HtmxHttpRequest, character: ConvaiCharacter
+) -> tuple[SessionListForm, QuerySet[ChatSession]]:
+    """The list's form, and the sessions its filters let through (all of them when the query
+    string is not valid: the form then says why)."""
+    form = SessionListForm(request.GET, tags=character.tags.all())
+    if not form.is_valid():
+        return form, character.sessions.all()
+    sessions: QuerySet[ChatSession] = character.sessions.matching(form.cleaned_data)
+    if form.cleaned_data.get("tag"):
+        sessions = queries.tagged(sessions, form.cleaned_data["tag"])
+    return form, sessions
+
+
 def list_context(
     request: HtmxHttpRequest, character: ConvaiCharacter, list_error: str | None = None
 ) -> dict[str, Any]:
     """The session list as the query string asks for it; `query_error` says what was wrong
     with the query string, if anything (the page then shows the plain list)."""
-    form = SessionListForm(request.GET)
-    valid = form.is_valid()
+    form, sessions = filtered_sessions(request, character)
+    valid = form.is_bound and not form.errors
     data: dict[str, Any] = (
         form.cleaned_data if valid else {"sort": "newest", "after": None, "before": None}
     )
-    sessions = character.sessions.matching(data) if valid else character.sessions.all()
     page = listing.page_of(
         sessions.only(*LIST_FIELDS),
         data["sort"],
@@ -57,6 +77,7 @@ def list_context(
         "character",
         "session",
     )
+    list_query = request.GET.urlencode() if valid else ""
     return {
         # Where the filters and pager lead: this page, or the list if this is an action.
         "list_path": request.path
@@ -65,28 +86,36 @@ def list_context(
         "character": character,
         "filters": form,
         "page": page,
+        "marks": queries.row_marks(request.user, page.sessions),
         "sort": data["sort"],
         "filtered": filtered,
         # Counting the matches is the one scan a filtered list costs; the total is kept.
         "matched": sessions.count() if filtered else character.session_count,
         "pager": _pager_links(request, page) if valid else {},
         # Opening a session keeps the list as it is: the same filters and position.
-        "list_query": request.GET.urlencode() if valid else "",
+        "list_query": list_query,
+        # The query without a position: exports and bulk actions cover every match.
+        "filter_query": _without_position(request.GET.copy()) if valid else "",
         "list_error": list_error,
         "query_error": None
         if valid
         else "Some of the filters are not valid; showing all sessions.",
         "sync_run": latest_run(character),
+        "_sessions": sessions,
     }
+
+
+def _without_position(query: QueryDict) -> str:
+    for name in ("after", "before", "last"):
+        query.pop(name, None)
+    return query.urlencode()
 
 
 def _pager_links(request: HtmxHttpRequest, page: listing.SessionPage) -> dict[str, str]:
     """Query strings of the first, newer, older and last pages, keeping the filters."""
 
     def link(**position: str) -> str:
-        query = request.GET.copy()
-        for name in ("after", "before", "last"):
-            query.pop(name, None)
+        query = QueryDict(_without_position(request.GET.copy()), mutable=True)
         query.update(position)
         return "?" + query.urlencode()
 
@@ -102,9 +131,13 @@ def _pager_links(request: HtmxHttpRequest, page: listing.SessionPage) -> dict[st
     return links
 
 
+# What each htmx target on the page gets: a click on a session asks for the transcript, moving
+# to a session on another page of the list for both, and everything else for the list.
+PARTIALS = {"transcript": "transcript", "session-browser": "browser"}
+
+
 def _render(request: HtmxHttpRequest, context: dict[str, Any], status: int = 200) -> HttpResponse:
-    # A click on a session asks for the transcript; everything else on the page, the list.
-    partial = "transcript" if request.htmx.target == "transcript" else "session-list"
+    partial = PARTIALS.get(request.htmx.target or "", "session-list")
     context["update_list_row"] = wants_fragment(request) and partial == "transcript"
     return render_page(request, TEMPLATE, context, partial=partial, status=status)
 
@@ -124,6 +157,7 @@ def session_page(request: HtmxHttpRequest, character_id: str, session_id: str) -
     context = list_context(request, character, fetch.fill_on_first_visit(character, request.user))
     chat = get_object_or_404(character.sessions, session_id=session_id)
     context.update(_transcript_context(request, chat, terms=parse_query(request.GET.get("q", ""))))
+    context.update(_moves(context, chat))
     return _render(request, context, status=400 if context["query_error"] else 200)
 
 
@@ -133,12 +167,53 @@ def _transcript_context(
     refetch: bool = False,
     terms: list[Term] | None = None,
 ) -> dict[str, Any]:
+    error = fetch.transcript_error(chat, request.user, refetch=refetch)
+    actions.mark_read(request.user, chat)
     return {
         "session": chat,
-        "transcript_error": fetch.transcript_error(chat, request.user, refetch=refetch),
+        "transcript_error": error,
         "interactions": chat.interactions.prefetch_related("lines"),
+        "review": queries.transcript_review(chat),
+        "statuses": ReviewStatus,
+        "colours": TagColour,
         # Words a search came for, marked in the transcript.
         "terms": terms or [],
+    }
+
+
+def _moves(context: dict[str, Any], chat: ChatSession) -> dict[str, Link | None]:
+    """Links to the previous and next sessions of the list, as filtered and sorted, and to
+    the next unreviewed one. Each keeps the list's query; one that leads off the page shown
+    also moves the list, so the list, the open session and the URL stay in step."""
+    sessions, sort = context["_sessions"], context["sort"]
+    shown = {row.pk for row in context["page"].sessions}
+    previous, following = listing.neighbours(sessions, sort, chat)
+    unreviewed = listing.first_after(
+        sessions.filter(review_status=ReviewStatus.UNREVIEWED).exclude(pk=chat.pk), sort, chat
+    )
+
+    def move(to: ChatSession | None, position: Callable[[], dict[str, str]]) -> Link | None:
+        if to is None:
+            return None
+        query = QueryDict(context["list_query"], mutable=True)
+        on_page = to.pk in shown
+        if not on_page:
+            query = QueryDict(_without_position(query), mutable=True)
+            query.update(position())
+        url = reverse("session", args=[chat.character.character_id, to.session_id])
+        return {"href": f"{url}?{query.urlencode()}", "on_page": on_page}
+
+    def starting_at(session: ChatSession | None) -> dict[str, str]:
+        # The page whose first row is `session`: the one after the row before it.
+        assert session is not None  # move() asks only for a session it leads to
+        before_it, _ = listing.neighbours(sessions, sort, session)
+        return {"after": listing.encode_cursor(before_it, sort)} if before_it else {}
+
+    cursor = listing.encode_cursor(chat, sort)
+    return {
+        "previous": move(previous, lambda: {"before": cursor}),
+        "next": move(following, lambda: {"after": cursor}),
+        "next_unreviewed": move(unreviewed, lambda: starting_at(unreviewed)),
     }
 
 

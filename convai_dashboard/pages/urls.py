@@ -2,10 +2,21 @@ from __future__ import annotations
 
 from django.urls import path
 
-from convai_dashboard.pages import characters, keys, search, sessions, sync
+from convai_dashboard.pages import (
+    backlog,
+    characters,
+    exports,
+    keys,
+    review,
+    search,
+    sessions,
+    sync,
+    tags,
+)
 
 CHARACTER = "characters/<str:character_id>/"
 SESSION = CHARACTER + "sessions/<str:session_id>/"
+LINE = SESSION + "lines/<int:line_id>/"
 
 urlpatterns = [
     path("", characters.characters, name="home"),
@@ -16,11 +27,35 @@ urlpatterns = [
     path("keys/<int:pk>/edit/", keys.key_edit, name="key_edit"),
     path("keys/<int:pk>/delete/", keys.key_delete, name="key_delete"),
     path("search/", search.search_page, name="search"),
+    # The writer's backlog, across characters and of one; and its exports.
+    path("flags/", backlog.backlog_page, name="backlog"),
+    path("flags/export.csv", exports.flags_csv, name="flags_csv"),
+    path("flags/rewrites.jsonl", exports.rewrites_jsonl, name="rewrites_jsonl"),
     path(CHARACTER, sessions.character_page, name="character"),
     path(CHARACTER + "refresh/", sessions.refresh, name="refresh_sessions"),
     path(CHARACTER + "sync/", sync.sync_start, name="sync_start"),
     path(CHARACTER + "sync/status/", sync.sync_status, name="sync_status"),
     path(CHARACTER + "sync/cancel/", sync.sync_cancel, name="sync_cancel"),
+    path(CHARACTER + "sessions.csv", exports.sessions_csv, name="sessions_csv"),
+    path(CHARACTER + "flags/", backlog.backlog_page, name="character_backlog"),
+    path(CHARACTER + "flags/export.csv", exports.flags_csv, name="character_flags_csv"),
+    path(
+        CHARACTER + "flags/rewrites.jsonl",
+        exports.rewrites_jsonl,
+        name="character_rewrites_jsonl",
+    ),
+    path(CHARACTER + "flags/<int:flag_id>/", review.flag_edit, name="flag_edit"),
+    path(CHARACTER + "tags/", tags.tags_page, name="tags"),
+    path(CHARACTER + "tags/apply/", tags.tags_apply, name="tags_apply"),
+    path(CHARACTER + "tags/<int:tag_id>/delete/", tags.tag_delete, name="tag_delete"),
     path(SESSION, sessions.session_page, name="session"),
     path(SESSION + "refetch/", sessions.refetch_transcript, name="refetch_transcript"),
+    path(SESSION + "status/", review.session_status, name="session_status"),
+    path(SESSION + "tags/", review.session_tag, name="session_tag"),
+    path(SESSION + "tags/<int:tag_id>/remove/", review.session_untag, name="session_untag"),
+    path(SESSION + "notes/", review.session_note, name="session_note"),
+    path(SESSION + "export.json", exports.session_json, name="session_json"),
+    path(SESSION + "export.md", exports.session_markdown, name="session_markdown"),
+    path(LINE + "flag/", review.flag_new, name="flag_new"),
+    path(LINE + "report.md", exports.bug_report, name="bug_report"),
 ]

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import template
 from django.utils.safestring import SafeString
 
@@ -44,3 +46,9 @@ def speaker_label(line: Line, character: ConvaiCharacter) -> str:
     if line.kind == "character":
         return character.display_name
     return _KIND_LABELS.get(line.kind, line.speaker)
+
+
+@register.filter
+def lookup(mapping: dict[Any, Any], key: Any) -> Any:
+    """`mapping[key]`, or None: for the per-row and per-line maps the views build."""
+    return mapping.get(key) if mapping else None

@@ -1,0 +1,144 @@
+"""What pages read of review data: marks for a page of the session list, a transcript's
+review, and the writer's backlog of flags. Each takes sessions or characters that the caller
+found through the user's access, and costs a fixed number of queries, whatever the page holds.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from convai_dashboard.history.models import ChatSession, ConvaiCharacter, Line
+from convai_dashboard.review.actions import unread_among
+from convai_dashboard.review.models import Activity, Flag, FlagStatus, Note, SessionTag, Tag
+
+
+def tagged(sessions: QuerySet[ChatSession], tag: Tag) -> QuerySet[ChatSession]:
+    """The sessions that carry the tag."""
+    return sessions.filter(pk__in=SessionTag.objects.filter(tag=tag).values("session_id"))
+
+
+@dataclass
+class RowMarks:
+    """What a row of the session list shows of review, besides the status on the session."""
+
+    unread: bool = True
+    open_flags: int = 0
+    tags: list[Tag] = field(default_factory=list)
+
+
+def row_marks(user: Any, sessions: list[ChatSession]) -> dict[int, RowMarks]:
+    """Marks for a page of sessions, in three queries."""
+    ids = [session.pk for session in sessions]
+    unread = unread_among(user, ids)
+    marks = {pk: RowMarks(unread=pk in unread) for pk in ids}
+    for session_id, count in (
+        Flag.objects.filter(session_id__in=ids, status=FlagStatus.OPEN)
+        .values_list("session_id")
+        .annotate(n=Count("pk"))
+    ):
+        marks[session_id].open_flags = count
+    for link in SessionTag.objects.filter(session_id__in=ids).select_related("tag"):
+        marks[link.session_id].tags.append(link.tag)
+    return marks
+
+
+@dataclass(frozen=True)
+class TranscriptReview:
+    flags_by_line: dict[int, list[Flag]]
+    tags: list[Tag]  # on this session
+    all_tags: list[Tag]  # of the character, to choose from
+    notes: list[Note]
+    activity: list[Activity]
+
+
+def transcript_review(session: ChatSession) -> TranscriptReview:
+    flags_by_line: dict[int, list[Flag]] = defaultdict(list)
+    for flag in (
+        Flag.objects.filter(session=session).select_related("author").order_by("created_at", "pk")
+    ):
+        flags_by_line[flag.line_id].append(flag)
+    all_tags = list(Tag.objects.filter(character_id=session.character_id))
+    on_session = set(SessionTag.objects.filter(session=session).values_list("tag_id", flat=True))
+    return TranscriptReview(
+        flags_by_line=dict(flags_by_line),
+        tags=[tag for tag in all_tags if tag.pk in on_session],
+        all_tags=all_tags,
+        notes=list(Note.objects.filter(session=session).select_related("author")),
+        activity=list(Activity.objects.filter(session=session).select_related("actor")),
+    )
+
+
+# --- the writer's backlog -----------------------------------------------------------------
+
+BACKLOG_SORTS = {
+    "newest": ("-created_at", "-pk"),
+    "oldest": ("created_at", "pk"),
+    "updated": ("-updated_at", "-pk"),
+    "category": ("category", "-created_at", "-pk"),
+    "status": ("status", "-created_at", "-pk"),
+}
+
+
+def backlog(characters: QuerySet[ConvaiCharacter], filters: dict[str, Any]) -> QuerySet[Flag]:
+    """The flags of these characters (those the user holds, or one) that pass the filters."""
+    flags = Flag.objects.filter(character__in=characters)
+    if filters.get("category"):
+        flags = flags.filter(category=filters["category"])
+    if filters.get("status"):
+        flags = flags.filter(status=filters["status"])
+    if filters.get("author"):
+        flags = flags.filter(author=filters["author"])
+    if filters.get("since"):
+        flags = flags.filter(created_at__gte=_midnight(filters["since"]))
+    if filters.get("until"):
+        flags = flags.filter(created_at__lt=_midnight(filters["until"] + timedelta(days=1)))
+    return flags.order_by(*BACKLOG_SORTS[filters.get("sort") or "newest"])
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
+
+
+def with_context(flags: list[Flag], before: int = 2, after: int = 1) -> None:
+    """Loads, for each flag, its line's session and character, and `context`: the turns around
+    the line (`before` ahead of it, `after` behind it, across interactions, blank ones left
+    out), in two queries for the whole page."""
+    lines = {
+        line.pk: line
+        for line in Line.objects.filter(pk__in=[flag.line_id for flag in flags]).select_related(
+            "interaction", "session", "character"
+        )
+    }
+    sessions = {line.session_id for line in lines.values()}
+    said: dict[int, list[Line]] = defaultdict(list)
+    for line in (
+        Line.objects.filter(session_id__in=sessions)
+        .exclude(text="")
+        .select_related("interaction")
+        .order_by("interaction__occurred_at", "interaction__ordinal", "position")
+    ):
+        said[line.session_id].append(line)
+    for flag in flags:
+        line = lines[flag.line_id]
+        flag.line = line
+        turns = said[line.session_id]
+        at = next((i for i, turn in enumerate(turns) if turn.pk == line.pk), None)
+        flag.context = (  # type: ignore[attr-defined]
+            [line] if at is None else turns[max(0, at - before) : at + after + 1]
+        )
+
+
+def authors(characters: QuerySet[ConvaiCharacter]) -> QuerySet[Any]:
+    """The users who flagged lines of these characters, for the backlog's author filter."""
+    return (
+        get_user_model()
+        .objects.filter(Q(pk__in=Flag.objects.filter(character__in=characters).values("author")))
+        .order_by("username")
+    )
