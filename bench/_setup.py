@@ -4,8 +4,12 @@
 from __future__ import annotations
 
 import os
+import resource
+import statistics
 import sys
 import tempfile
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -18,7 +22,31 @@ from convai_dashboard.sandbox.process import (  # noqa: E402
     start_sandbox_process as sandbox_process,
 )
 
-__all__ = ["ROOT", "django_on_scratch_database", "hold", "sandbox_process"]
+__all__ = [
+    "ROOT",
+    "django_on_scratch_database",
+    "hold",
+    "median_ms",
+    "peak_mb",
+    "sandbox_process",
+]
+
+
+def median_ms(action: Callable[[], object], runs: int, warm_up: int = 3) -> float:
+    """The median time of `runs` calls, in milliseconds, after `warm_up` calls untimed."""
+    for _ in range(warm_up):
+        action()
+    timings = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        action()
+        timings.append(time.perf_counter() - start)
+    return statistics.median(timings) * 1000
+
+
+def peak_mb() -> float:
+    """This process's peak resident memory so far (ru_maxrss is in KiB on Linux)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def django_on_scratch_database() -> str:

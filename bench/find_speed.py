@@ -11,22 +11,9 @@ read with the CONVAI_KEY_ENCRYPTION_KEYS it was filled with:
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 from collections.abc import Callable
 
-from _setup import django_on_scratch_database
-
-
-def median_ms(action: Callable[[], object], runs: int) -> float:
-    for _ in range(3):
-        action()
-    timings = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        action()
-        timings.append(time.perf_counter() - start)
-    return statistics.median(timings) * 1000
+from _setup import django_on_scratch_database, median_ms
 
 
 def main() -> None:

@@ -13,8 +13,7 @@ from __future__ import annotations
 import argparse
 from functools import partial
 
-from _setup import django_on_scratch_database
-from find_speed import median_ms
+from _setup import django_on_scratch_database, median_ms
 
 QUERIES = [
     "gate",  # in about a quarter of the lines

@@ -1,0 +1,176 @@
+"""Review on a 100,000-session store, each aim against its baseline in the same run:
+- every review action (status, flag, flag edit, tag, note) against the bare transcript
+  partial it updates, both through the full Django stack (middleware, CSRF off);
+- the session list filtered by status and by tag against a view rendering the same rows
+  from a list (bench/find_speed.py's baseline);
+- bulk tagging all sessions against a raw executemany of the same rows.
+
+Needs a store filled by `manage.py load_scale_data` (user "demo"), named by DATABASE_URL. It
+writes review data into that store (statuses on 1 in 10 sessions, tags, flags, notes):
+
+    .venv/bin/python bench/review_speed.py [--runs 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from itertools import cycle
+
+from _setup import django_on_scratch_database, median_ms
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=20)
+    options = parser.parse_args()
+    os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver")
+    database = django_on_scratch_database()
+
+    from django.contrib.auth.models import User
+    from django.contrib.messages.storage.fallback import FallbackStorage
+    from django.core.management import call_command
+    from django.db import connection, transaction
+    from django.db.models import Count
+    from django.shortcuts import render
+    from django.test import Client, RequestFactory
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+    from django_htmx.middleware import HtmxDetails
+
+    from convai_dashboard.history.models import ChatSession, ConvaiCharacter, Line, ReviewStatus
+    from convai_dashboard.pages import sessions as session_pages
+    from convai_dashboard.review import actions
+    from convai_dashboard.review.models import SessionTag, Tag
+    from convai_dashboard.sandbox import LARGE_CHARACTER_ID
+
+    call_command("collectstatic", "--noinput", verbosity=0)
+    user = User.objects.get(username="demo")
+    character = ConvaiCharacter.objects.held_by(user, LARGE_CHARACTER_ID)
+    client = Client()
+    client.force_login(user)
+    htmx = {"HTTP_HX_REQUEST": "true"}
+
+    # A long conversation, as a reviewer reads it: the longest of the store, near 60 turns.
+    session = character.sessions.order_by("-interaction_count").first()
+    assert session is not None
+    base = f"/characters/{LARGE_CHARACTER_ID}/sessions/{session.session_id}/"
+    line = Line.objects.filter(session=session, speaker="Character").order_by("pk")[5]
+
+    # Review data to filter by: a status on 1 session in 10, a tag on 1 in 100, one on half.
+    ChatSession.objects.filter(character=character, pk__endswith="7").update(
+        review_status=ReviewStatus.NEEDS_CHANGES
+    )
+    rare = actions.create_tag(character, user, "bench-rare", "red")
+    common = actions.create_tag(character, user, "bench-common", "blue")
+    actions.tag_sessions(rare, character.sessions.filter(pk__endswith="42"), user)
+    actions.tag_sessions(common, character.sessions.filter(in_memory=False), user)
+
+    def get(path: str, **headers: str):  # type: ignore[no-untyped-def]
+        response = client.get(path, **headers)
+        assert response.status_code == 200, (path, response.status_code)
+        return response
+
+    def post(path: str, data: dict[str, object]):  # type: ignore[no-untyped-def]
+        response = client.post(path, data, **htmx)
+        assert response.status_code == 200, (path, response.status_code)
+        return response
+
+    statuses = cycle([ReviewStatus.APPROVED, ReviewStatus.NEEDS_CHANGES])
+    flag_url = f"{base}lines/{line.pk}/flag/"
+    post(flag_url, {"category": "tone", "comment": "first"})
+    flag = line.flags.first()
+    assert flag is not None
+    tags = cycle([rare, common])
+    results = {
+        "transcript partial": median_ms(
+            lambda: get(base, HTTP_HX_TARGET="transcript", **htmx), options.runs
+        ),
+        "status": median_ms(
+            lambda: post(f"{base}status/", {"status": next(statuses)}), options.runs
+        ),
+        "flag a line": median_ms(
+            lambda: post(flag_url, {"category": "tone", "comment": "Flat.", "rewrite": "Better."}),
+            options.runs,
+        ),
+        "edit a flag": median_ms(
+            lambda: post(
+                f"/characters/{LARGE_CHARACTER_ID}/flags/{flag.pk}/",
+                {"status": "approved", "comment": "ok", "rewrite": f"r{time.perf_counter()}"},
+            ),
+            options.runs,
+        ),
+        "tag": median_ms(lambda: post(f"{base}tags/", {"tag": next(tags).pk}), options.runs),
+        "note": median_ms(lambda: post(f"{base}notes/", {"text": "Checked."}), options.runs),
+    }
+
+    # The list filtered by review data, against the same rows rendered from a list.
+    list_path = f"/characters/{LARGE_CHARACTER_ID}/"
+    filters = {
+        "status filter (1 in 10)": "status=needs_changes",
+        "tag filter (1 in 100)": "tag=bench-rare",
+        "tag filter (half)": "tag=bench-common",
+        "status and tag": "status=needs_changes&tag=bench-common",
+    }
+    lists = {
+        name: median_ms(lambda query=query: get(f"{list_path}?{query}"), options.runs)
+        for name, query in filters.items()
+    }
+    # The baseline renders the status-filtered page from a context built once: its rows sit
+    # in a Python list, so rendering it asks the database nothing (checked below).
+    captured = RequestFactory().get(f"{list_path}?status=needs_changes")
+    captured.user = user
+    captured.htmx = HtmxDetails(captured)
+    captured.session = {}  # type: ignore[assignment]
+    captured._messages = FallbackStorage(captured)  # type: ignore[attr-defined]
+    captured.resolver_match = None
+    context = session_pages.list_context(captured, character)  # type: ignore[arg-type]
+    with CaptureQueriesContext(connection) as queries:
+        render(captured, session_pages.TEMPLATE, context)
+    assert len(queries) == 0, "the baseline view touched the database"
+    baseline = median_ms(lambda: render(captured, session_pages.TEMPLATE, context), options.runs)
+
+    # Bulk tagging every session, against a raw executemany of the same rows.
+    every = Tag.objects.create(character=character, name="bench-every")
+    raw_tag = Tag.objects.create(character=character, name="bench-raw")
+    ids = list(character.sessions.values_list("pk", flat=True))
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    rows = [(raw_tag.pk, pk, user.pk, now) for pk in ids]
+    start = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {SessionTag._meta.db_table} (tag_id, session_id, added_by_id, added_at) "
+            "VALUES (%s, %s, %s, %s)",
+            rows,
+        )
+    raw = time.perf_counter() - start
+    start = time.perf_counter()
+    added = actions.tag_sessions(every, character.sessions.all(), user)
+    bulk = time.perf_counter() - start
+    assert added == len(ids)
+
+    transcript = results["transcript partial"]
+    counts = character.sessions.aggregate(n=Count("pk"))
+    print(
+        f"database: {database.split(':')[0]}; {counts['n']:,} sessions; "
+        f"transcript of {session.interaction_count} interactions"
+    )
+    for name, ms in results.items():
+        ratio = (
+            ""
+            if name == "transcript partial"
+            else f" = {ms / transcript:.2f}x the transcript (aim: at most 2x)"
+        )
+        print(f"  {name}: {ms:.1f} ms{ratio}")
+    print(f"  baseline view (50 rows from a list): {baseline:.1f} ms")
+    for name, ms in lists.items():
+        print(f"  list, {name}: {ms:.1f} ms = {ms / baseline:.2f}x the baseline (aim: at most 2x)")
+    print(
+        f"bulk tagging {added:,} sessions: {bulk:.2f} s; raw executemany of the same rows: "
+        f"{raw:.2f} s; {bulk / raw:.2f}x (aim: at most 3x)"
+    )
+
+
+if __name__ == "__main__":
+    main()
