@@ -67,13 +67,14 @@ def main() -> None:
     actions.tag_sessions(rare, character.sessions.filter(pk__endswith="42"), user)
     actions.tag_sessions(common, character.sessions.filter(in_memory=False), user)
 
+    # secure: as deployed, the server redirects plain HTTP to HTTPS.
     def get(path: str, **headers: str):  # type: ignore[no-untyped-def]
-        response = client.get(path, **headers)
+        response = client.get(path, secure=True, **headers)
         assert response.status_code == 200, (path, response.status_code)
         return response
 
     def post(path: str, data: dict[str, object]):  # type: ignore[no-untyped-def]
-        response = client.post(path, data, **htmx)
+        response = client.post(path, data, secure=True, **htmx)
         assert response.status_code == 200, (path, response.status_code)
         return response
 

@@ -85,6 +85,8 @@ def list_context(
         else reverse("character", args=[character.character_id]),
         "character": character,
         "filters": form,
+        # The character's tags, read once here: the filters and the bulk tagging show them.
+        "tags": list(form.tags.values()),
         "page": page,
         "marks": queries.row_marks(request.user, page.sessions),
         "sort": data["sort"],
