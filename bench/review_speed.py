@@ -58,12 +58,18 @@ def main() -> None:
     base = f"/characters/{LARGE_CHARACTER_ID}/sessions/{session.session_id}/"
     line = Line.objects.filter(session=session, speaker="Character").order_by("pk")[5]
 
-    # Review data to filter by: a status on 1 session in 10, a tag on 1 in 100, one on half.
+    # Review data to filter by: a status on 1 session in 10; tags on 10 sessions, on 1 in
+    # 100 and on most.
+    Tag.objects.filter(character=character, name__startswith="bench-").delete()  # a rerun
+    oldest_ten = list(character.sessions.order_by("started_at").values_list("pk", flat=True)[:10])
     ChatSession.objects.filter(character=character, pk__endswith="7").update(
         review_status=ReviewStatus.NEEDS_CHANGES
     )
+    tiny = actions.create_tag(character, user, "bench-tiny", "green")
     rare = actions.create_tag(character, user, "bench-rare", "red")
     common = actions.create_tag(character, user, "bench-common", "blue")
+    # The oldest ten: a walk from the newest would cross the whole list to find them.
+    actions.tag_sessions(tiny, character.sessions.filter(pk__in=oldest_ten), user)
     actions.tag_sessions(rare, character.sessions.filter(pk__endswith="42"), user)
     actions.tag_sessions(common, character.sessions.filter(in_memory=False), user)
 
@@ -110,8 +116,9 @@ def main() -> None:
     list_path = f"/characters/{LARGE_CHARACTER_ID}/"
     filters = {
         "status filter (1 in 10)": "status=needs_changes",
+        "tag filter (10 sessions)": "tag=bench-tiny",
         "tag filter (1 in 100)": "tag=bench-rare",
-        "tag filter (half)": "tag=bench-common",
+        "tag filter (most)": "tag=bench-common",
         "status and tag": "status=needs_changes&tag=bench-common",
     }
     lists = {

@@ -10,14 +10,17 @@ from django.test import Client
 from django.utils import timezone
 
 from convai_dashboard.accounts.models import ApiKey, CharacterAccess
-from convai_dashboard.history.models import ChatSession, SyncRun
+from convai_dashboard.history.models import ChatSession, ReviewStatus, SyncRun
+from convai_dashboard.review.models import Activity, Flag, Note, SessionTag, Tag
 from convai_dashboard.sandbox import DEMO_KEY, SHRINE_KEEPER_ID
 from tests.factories import (
     make_access,
     make_character,
+    make_flag,
     make_interaction,
     make_key,
     make_session,
+    make_tag,
     make_user,
 )
 
@@ -36,7 +39,17 @@ def owned(owner):
         character, session_id="owned-session", transcript_fetched_at="2026-10-01T00:00Z"
     )
     make_interaction(session, ("User", "secret plot"), ("Character", "spoilers"))
-    return {"key": key.pk, "char": character.character_id, "sid": session.session_id}
+    line = session.lines.get(text="spoilers")
+    flag = make_flag(line, owner)
+    tag = make_tag(character)
+    return {
+        "key": key.pk,
+        "char": character.character_id,
+        "sid": session.session_id,
+        "line": line.pk,
+        "flag": flag.pk,
+        "tag": tag.pk,
+    }
 
 
 # (method, url) of every page that names something a user holds.
@@ -48,6 +61,27 @@ HISTORY_URLS = [
     ("post", "/characters/{char}/sync/"),
     ("get", "/characters/{char}/sync/status/"),
     ("post", "/characters/{char}/sync/cancel/"),
+    # Review, and the exports.
+    ("post", "/characters/{char}/sessions/{sid}/status/"),
+    ("get", "/characters/{char}/sessions/{sid}/lines/{line}/flag/"),
+    ("post", "/characters/{char}/sessions/{sid}/lines/{line}/flag/"),
+    ("get", "/characters/{char}/sessions/{sid}/lines/{line}/report.md"),
+    ("get", "/characters/{char}/flags/{flag}/"),
+    ("post", "/characters/{char}/flags/{flag}/"),
+    ("post", "/characters/{char}/sessions/{sid}/tags/"),
+    ("post", "/characters/{char}/sessions/{sid}/tags/{tag}/remove/"),
+    ("post", "/characters/{char}/sessions/{sid}/notes/"),
+    ("get", "/characters/{char}/flags/"),
+    ("get", "/characters/{char}/tags/"),
+    ("post", "/characters/{char}/tags/"),
+    ("post", "/characters/{char}/tags/apply/"),
+    ("get", "/characters/{char}/tags/{tag}/delete/"),
+    ("post", "/characters/{char}/tags/{tag}/delete/"),
+    ("get", "/characters/{char}/sessions.csv"),
+    ("get", "/characters/{char}/sessions/{sid}/export.json"),
+    ("get", "/characters/{char}/sessions/{sid}/export.md"),
+    ("get", "/characters/{char}/flags/export.csv"),
+    ("get", "/characters/{char}/flags/rewrites.jsonl"),
 ]
 ACCOUNT_URLS = [
     ("get", "/keys/{key}/edit/"),
@@ -63,14 +97,17 @@ OWNED_URLS = HISTORY_URLS + ACCOUNT_URLS
 def _unchanged() -> None:
     assert ApiKey.objects.filter(label="Owner-only key").exists()
     assert CharacterAccess.objects.filter(owner__username="owner").exists()
-    assert ChatSession.objects.exists()
+    assert ChatSession.objects.filter(review_status=ReviewStatus.UNREVIEWED).count() == 1
     assert not SyncRun.objects.exists()
+    assert Flag.objects.count() == 1 and Tag.objects.count() == 1
+    assert not (Activity.objects.exists() or Note.objects.exists() or SessionTag.objects.exists())
 
 
 @pytest.mark.parametrize("headers", [{}, HTMX], ids=["page", "htmx"])
 @pytest.mark.parametrize(("method", "url"), OWNED_URLS)
 def test_an_outsider_gets_a_404_and_changes_nothing(outsider_client, owned, method, url, headers):
-    response = getattr(outsider_client, method)(url.format(**owned), {"label": "hijack"}, **headers)
+    data = {"label": "hijack", "status": "approved", "category": "tone", "text": "x", "name": "x"}
+    response = getattr(outsider_client, method)(url.format(**owned), data, **headers)
     assert response.status_code == 404
     _unchanged()
 
@@ -82,9 +119,10 @@ def test_a_holder_whose_access_is_suspended_gets_a_404(client, owner, owned, met
         suspended_at=timezone.now(), suspension_reason="Convai refused the key."
     )
     client.force_login(owner)
-    response = getattr(client, method)(url.format(**owned), **headers)
+    data = {"status": "approved", "category": "tone", "text": "x", "name": "x"}
+    response = getattr(client, method)(url.format(**owned), data, **headers)
     assert response.status_code == 404
-    assert not SyncRun.objects.exists()
+    _unchanged()
 
 
 @pytest.mark.parametrize(("method", "url"), [u for u in OWNED_URLS if u[0] == "get"])

@@ -250,8 +250,10 @@ def test_tagging_with_nothing_chosen_says_so(owner_client, held):
 
 
 def test_bulk_tagging_every_matching_session_is_one_statement(
-    owner_client, owner, held, django_assert_max_num_queries
+    owner_client, owner, held, django_assert_max_num_queries, monkeypatch
 ):
+    # As after a bulk tag of thousands: PostgreSQL's statistics of tags are refreshed too.
+    monkeypatch.setattr("convai_dashboard.review.actions.ANALYZE_AFTER", 0)
     character, _ = held
     for n in range(2, 40):
         make_session(character, session_id=f"s{n}", in_memory=n % 2 == 0)
@@ -370,43 +372,7 @@ def reviewed(held, owner):
     }
 
 
-REVIEW_URLS = [
-    ("post", "/characters/{char}/sessions/{sid}/status/"),
-    ("get", "/characters/{char}/sessions/{sid}/lines/{line}/flag/"),
-    ("post", "/characters/{char}/sessions/{sid}/lines/{line}/flag/"),
-    ("get", "/characters/{char}/flags/{flag}/"),
-    ("post", "/characters/{char}/flags/{flag}/"),
-    ("post", "/characters/{char}/sessions/{sid}/tags/"),
-    ("post", "/characters/{char}/sessions/{sid}/tags/{tag}/remove/"),
-    ("post", "/characters/{char}/sessions/{sid}/notes/"),
-    ("get", "/characters/{char}/flags/"),
-    ("get", "/characters/{char}/tags/"),
-    ("post", "/characters/{char}/tags/"),
-    ("post", "/characters/{char}/tags/apply/"),
-    ("get", "/characters/{char}/tags/{tag}/delete/"),
-    ("post", "/characters/{char}/tags/{tag}/delete/"),
-]
-
-
-@pytest.mark.parametrize("headers", [{}, HTMX], ids=["page", "htmx"])
-@pytest.mark.parametrize(("method", "path"), REVIEW_URLS)
-def test_review_data_of_a_character_not_held_is_a_404(
-    outsider_client, reviewed, method, path, headers
-):
-    data = {
-        "status": "approved",
-        "category": "tone",
-        "text": "x",
-        "name": "x",
-        "tag": reviewed["tag"],
-        "scope": "matching",
-    }
-    response = getattr(outsider_client, method)(path.format(**reviewed), data, **headers)
-    assert response.status_code == 404
-    assert Flag.objects.count() == 1 and SessionTag.objects.count() == 1
-    assert Note.objects.count() == 1 and Tag.objects.count() == 1
-    assert not Activity.objects.exists()
-    assert ChatSession.objects.get().review_status == ReviewStatus.UNREVIEWED
+# Every review URL, swept as an outsider and as a suspended holder: tests/test_isolation.py.
 
 
 def test_the_backlog_of_all_characters_shows_only_held_ones(outsider_client, reviewed):
@@ -461,3 +427,25 @@ def test_review_data_stays_on_the_same_lines_through_resyncs(owner_client, owner
     assert SessionTag.objects.filter(session=session, tag=tag).exists()
     assert Note.objects.filter(session=session).exists()
     assert Reading.objects.filter(session=session, user=owner).exists()
+
+
+@pytest.mark.parametrize("few_tagged", [1, 10_000], ids=["walked", "looked-up"])
+def test_the_tag_filter_lists_the_same_sessions_whichever_way_it_reads_them(
+    owner_client, held, monkeypatch, few_tagged
+):
+    # FEW_TAGGED decides between walking the list and looking the tagged sessions up.
+    monkeypatch.setattr("convai_dashboard.review.queries.FEW_TAGGED", few_tagged)
+    character, _ = held
+    tag = make_tag(character)
+    for n in range(2, 12):
+        session = make_session(character, session_id=f"s{n}", in_memory=n % 3 == 0)
+        if n % 2 == 0:
+            put_tag(session, tag)
+    for query, expected in (
+        ({"tag": tag.name}, {"s2", "s4", "s6", "s8", "s10"}),
+        ({"tag": tag.name, "memory": "yes"}, {"s6"}),
+    ):
+        page = owner_client.get(url("character", character), query).content.decode()
+        listed = {sid for sid in (f"s{n}" for n in range(1, 12)) if f"/sessions/{sid}/" in page}
+        assert listed == expected
+        assert f"<strong>{len(expected)}</strong> of 11 sessions match" in page

@@ -21,7 +21,7 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_GET
 
 from convai_dashboard.history.models import ChatSession, ConvaiCharacter, Line
-from convai_dashboard.pages.access import held_character
+from convai_dashboard.pages.access import held_character, held_session
 from convai_dashboard.pages.backlog import backlog_filters
 from convai_dashboard.pages.htmx import HtmxHttpRequest
 from convai_dashboard.pages.sessions import filtered_sessions
@@ -83,13 +83,6 @@ def _bad_filters(form: forms.Form) -> HttpResponse:
     )
 
 
-def _session(request: HtmxHttpRequest, character_id: str, session_id: str) -> ChatSession:
-    character = held_character(request, character_id)
-    return get_object_or_404(
-        character.sessions.select_related("character", "reviewed_by"), session_id=session_id
-    )
-
-
 def _session_file(chat: ChatSession, extension: str) -> str:
     return f"{_name(chat.character)}-session-{slugify(chat.session_id) or chat.pk}.{extension}"
 
@@ -97,7 +90,7 @@ def _session_file(chat: ChatSession, extension: str) -> str:
 @require_GET
 def sessions_csv(request: HtmxHttpRequest, character_id: str) -> HttpResponseBase:
     character = held_character(request, character_id)
-    form, sessions = filtered_sessions(request, character)
+    form, sessions, _ = filtered_sessions(request, character)
     if form.errors:
         return _bad_filters(form)
     # The whole list in the page's sort; the page's position (after, before, last) is ignored.
@@ -109,7 +102,7 @@ def sessions_csv(request: HtmxHttpRequest, character_id: str) -> HttpResponseBas
 
 @require_GET
 def session_json(request: HtmxHttpRequest, character_id: str, session_id: str) -> HttpResponse:
-    chat = _session(request, character_id, session_id)
+    chat = held_session(request, character_id, session_id)
     response = JsonResponse(
         exports.session_document(chat, SessionLinks(request)),
         json_dumps_params={"ensure_ascii": False, "indent": 2},
@@ -120,7 +113,7 @@ def session_json(request: HtmxHttpRequest, character_id: str, session_id: str) -
 
 @require_GET
 def session_markdown(request: HtmxHttpRequest, character_id: str, session_id: str) -> HttpResponse:
-    chat = _session(request, character_id, session_id)
+    chat = held_session(request, character_id, session_id)
     response = HttpResponse(
         exports.session_script(chat, SessionLinks(request)), content_type=MARKDOWN
     )

@@ -111,9 +111,12 @@ class SessionListForm(forms.Form):
                 data[name] = None
         return data
 
+    def filters_set(self) -> set[str]:
+        return {name for name in self.FILTERS if self.cleaned_data.get(name) not in (None, "")}
+
     @property
     def is_filtered(self) -> bool:
-        return any(self.cleaned_data.get(name) not in (None, "") for name in self.FILTERS)
+        return bool(self.filters_set())
 
 
 class SearchForm(forms.Form):

@@ -17,7 +17,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from convai_dashboard.history.models import ChatSession, ConvaiCharacter, Line, ReviewStatus
-from convai_dashboard.pages.access import held_character
+from convai_dashboard.pages.access import held_character, held_session
 from convai_dashboard.pages.htmx import HtmxHttpRequest, wants_fragment
 from convai_dashboard.pages.review_forms import (
     FlagEditForm,
@@ -28,13 +28,6 @@ from convai_dashboard.pages.review_forms import (
 )
 from convai_dashboard.review import actions
 from convai_dashboard.review.models import Activity, Flag, FlagCategory, FlagStatus, TagColour
-
-
-def _session(request: HtmxHttpRequest, character_id: str, session_id: str) -> ChatSession:
-    character = held_character(request, character_id)
-    return get_object_or_404(
-        character.sessions.select_related("character", "reviewed_by"), session_id=session_id
-    )
 
 
 def back_to_session(request: HtmxHttpRequest, session: ChatSession, anchor: str = "") -> str:
@@ -73,7 +66,7 @@ def _errors(form: forms.Form) -> list[str]:
 
 @require_POST
 def session_status(request: HtmxHttpRequest, character_id: str, session_id: str) -> HttpResponse:
-    session = _session(request, character_id, session_id)
+    session = held_session(request, character_id, session_id)
     form = StatusForm(request.POST)
     if form.is_valid():
         actions.set_status(session, request.user, ReviewStatus(form.cleaned_data["status"]))
@@ -88,7 +81,7 @@ def session_status(request: HtmxHttpRequest, character_id: str, session_id: str)
 
 
 def _line(request: HtmxHttpRequest, character_id: str, session_id: str, line_id: int) -> Line:
-    session = _session(request, character_id, session_id)
+    session = held_session(request, character_id, session_id)
     return get_object_or_404(
         Line.objects.filter(session=session).select_related("interaction", "session__character"),
         pk=line_id,
@@ -191,7 +184,7 @@ def _tags_fragment(request: HtmxHttpRequest, session: ChatSession, error: str = 
 
 @require_POST
 def session_tag(request: HtmxHttpRequest, character_id: str, session_id: str) -> HttpResponse:
-    session = _session(request, character_id, session_id)
+    session = held_session(request, character_id, session_id)
     character: ConvaiCharacter = session.character
     form = SessionTagForm(request.POST, tags=character.tags.all())
     if form.is_valid():
@@ -213,7 +206,7 @@ def session_tag(request: HtmxHttpRequest, character_id: str, session_id: str) ->
 def session_untag(
     request: HtmxHttpRequest, character_id: str, session_id: str, tag_id: int
 ) -> HttpResponse:
-    session = _session(request, character_id, session_id)
+    session = held_session(request, character_id, session_id)
     tag = get_object_or_404(session.character.tags, pk=tag_id)
     actions.untag_session(session, tag, request.user)
     if not wants_fragment(request):
@@ -223,7 +216,7 @@ def session_untag(
 
 @require_POST
 def session_note(request: HtmxHttpRequest, character_id: str, session_id: str) -> HttpResponse:
-    session = _session(request, character_id, session_id)
+    session = held_session(request, character_id, session_id)
     form = NoteForm(request.POST)
     if form.is_valid():
         actions.add_note(session, request.user, form.cleaned_data["text"])

@@ -4,7 +4,7 @@ session's transcript; refreshing the list and fetching a transcript again."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.contrib import messages
@@ -40,18 +40,28 @@ LIST_FIELDS = (
 )
 
 
-def filtered_sessions(
-    request: HtmxHttpRequest, character: ConvaiCharacter
-) -> tuple[SessionListForm, QuerySet[ChatSession]]:
-    """The list's form, and the sessions its filters let through (all of them when the query
-    string is not valid: the form then says why)."""
+class Filtered(NamedTuple):
+    form: SessionListForm
+    sessions: QuerySet[ChatSession]  # all of them when the query string is not valid
+    # How many of them there are, when that is known without counting (a tag alone).
+    known_count: int | None
+
+
+def filtered_sessions(request: HtmxHttpRequest, character: ConvaiCharacter) -> Filtered:
+    """The list's form, and the sessions its filters let through (the form says what was wrong
+    with the query string, if anything)."""
     form = SessionListForm(request.GET, tags=character.tags.all())
     if not form.is_valid():
-        return form, character.sessions.all()
+        return Filtered(form, character.sessions.all(), None)
     sessions: QuerySet[ChatSession] = character.sessions.matching(form.cleaned_data)
-    if form.cleaned_data.get("tag"):
-        sessions = queries.tagged(sessions, form.cleaned_data["tag"])
-    return form, sessions
+    tag = form.cleaned_data.get("tag")
+    if tag is None:
+        return Filtered(form, sessions, None)
+    # Counted through the tag's own index; it is also the match count when the tag is the
+    # only filter.
+    on = tag.links.count()
+    sessions = queries.tagged(sessions, tag, on=on, of=character.session_count)
+    return Filtered(form, sessions, on if form.filters_set() == {"tag"} else None)
 
 
 def list_context(
@@ -59,7 +69,7 @@ def list_context(
 ) -> dict[str, Any]:
     """The session list as the query string asks for it; `query_error` says what was wrong
     with the query string, if anything (the page then shows the plain list)."""
-    form, sessions = filtered_sessions(request, character)
+    form, sessions, known_count = filtered_sessions(request, character)
     valid = form.is_bound and not form.errors
     data: dict[str, Any] = (
         form.cleaned_data if valid else {"sort": "newest", "after": None, "before": None}
@@ -92,7 +102,9 @@ def list_context(
         "sort": data["sort"],
         "filtered": filtered,
         # Counting the matches is the one scan a filtered list costs; the total is kept.
-        "matched": sessions.count() if filtered else character.session_count,
+        "matched": (known_count if known_count is not None else sessions.count())
+        if filtered
+        else character.session_count,
         "pager": _pager_links(request, page) if valid else {},
         # Opening a session keeps the list as it is: the same filters and position.
         "list_query": list_query,

@@ -64,7 +64,7 @@ def tags_apply(request: HtmxHttpRequest, character_id: str) -> HttpResponse:
     elif form.cleaned_data["scope"] == "matching":
         # The list's own filters, parsed as the list parses them.
         request.GET = QueryDict(form.cleaned_data["filters"])
-        _, sessions = filtered_sessions(request, character)
+        sessions = filtered_sessions(request, character).sessions
         added = actions.tag_sessions(form.cleaned_data["tag"], sessions, request.user)
         notice = f"Tagged {added} more session(s) “{form.cleaned_data['tag'].name}”."
     else:

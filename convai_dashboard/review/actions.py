@@ -158,6 +158,10 @@ def untag_session(session: ChatSession, tag: Tag, user: Any) -> bool:
     return bool(removed)
 
 
+# Bulk tagging this many sessions or more refreshes PostgreSQL's statistics of tags.
+ANALYZE_AFTER = 1000
+
+
 def tag_sessions(tag: Tag, sessions: QuerySet[ChatSession], user: Any) -> int:
     """Puts the tag on every session of the queryset that lacks it, however many, in one
     statement (and one more for the activity log); returns how many it was put on."""
@@ -175,6 +179,11 @@ def tag_sessions(tag: Tag, sessions: QuerySet[ChatSession], user: Any) -> int:
             [tag.pk, actor, now, *chosen_params],
         )
         added = cursor.rowcount
+        if connection.vendor == "postgresql" and added > ANALYZE_AFTER:
+            # The tag's share of the sessions just changed at a stroke, and the list filtered by
+            # it is opened next: without fresh statistics (autovacuum's come within a minute or
+            # so) PostgreSQL planned that list for the old share.
+            cursor.execute(f"ANALYZE {link}")
         # The links this statement made are those stamped with its time: earlier ones kept
         # theirs.
         cursor.execute(

@@ -11,17 +11,28 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from convai_dashboard.history.models import ChatSession, ConvaiCharacter, Line
 from convai_dashboard.review.actions import unread_among
 from convai_dashboard.review.models import Activity, Flag, FlagStatus, Note, SessionTag, Tag
 
+# A tag on fewer than 1 in FEW_TAGGED of a character's sessions counts as on few of them.
+FEW_TAGGED = 200
 
-def tagged(sessions: QuerySet[ChatSession], tag: Tag) -> QuerySet[ChatSession]:
-    """The sessions that carry the tag."""
-    return sessions.filter(pk__in=SessionTag.objects.filter(tag=tag).values("session_id"))
+
+def tagged(sessions: QuerySet[ChatSession], tag: Tag, *, on: int, of: int) -> QuerySet[ChatSession]:
+    """The sessions that carry the tag, which is on `on` of the character's `of` sessions.
+
+    A page walks the list's index and checks each session for the tag, which finds a page
+    quickly when the tag is common. For a tag on few sessions that walk would cross most of
+    the list, so those few are looked up instead. SQLite must be told which; PostgreSQL plans
+    both forms alike (timings in docs/performance.md, "Review")."""
+    links = SessionTag.objects.filter(tag=tag)
+    if on * FEW_TAGGED < of:
+        return sessions.filter(pk__in=links.values("session_id"))
+    return sessions.filter(Exists(links.filter(session=OuterRef("pk"))))
 
 
 @dataclass
@@ -61,7 +72,9 @@ class TranscriptReview:
 def transcript_review(session: ChatSession) -> TranscriptReview:
     flags_by_line: dict[int, list[Flag]] = defaultdict(list)
     for flag in (
-        Flag.objects.filter(session=session).select_related("author").order_by("created_at", "pk")
+        Flag.objects.filter(session=session)
+        .select_related("author", "updated_by")
+        .order_by("created_at", "pk")
     ):
         flags_by_line[flag.line_id].append(flag)
     all_tags = list(Tag.objects.filter(character_id=session.character_id))
