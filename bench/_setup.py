@@ -27,6 +27,7 @@ __all__ = [
     "django_on_scratch_database",
     "hold",
     "median_ms",
+    "page_request",
     "peak_mb",
     "sandbox_process",
 ]
@@ -88,3 +89,19 @@ def hold(character_id: str, username: str = "bench"):  # type: ignore[no-untyped
     key.save()
     checks.grant(user, key, character_id, "")
     return user, ConvaiCharacter.objects.held_by(user, character_id)
+
+
+def page_request(user, path: str):  # type: ignore[no-untyped-def]
+    """A GET of `path` as a view sees it behind the middleware: signed in as `user`, with
+    htmx's details, a session and messages. Views called with it skip the middleware, so a
+    page and its baseline render are timed alike."""
+    from django.contrib.messages.storage.fallback import FallbackStorage
+    from django.test import RequestFactory
+    from django_htmx.middleware import HtmxDetails
+
+    made = RequestFactory().get(path)
+    made.user = user
+    made.htmx = HtmxDetails(made)
+    made.session = {}
+    made._messages = FallbackStorage(made)
+    return made

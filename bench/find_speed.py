@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
-from _setup import django_on_scratch_database, median_ms
+from _setup import django_on_scratch_database, median_ms, page_request
 
 
 def main() -> None:
@@ -26,13 +26,10 @@ def main() -> None:
     database = django_on_scratch_database()
 
     from django.contrib.auth.models import User
-    from django.contrib.messages.storage.fallback import FallbackStorage
     from django.core.management import call_command
     from django.db import connection
     from django.shortcuts import render
-    from django.test import RequestFactory
     from django.test.utils import CaptureQueriesContext
-    from django_htmx.middleware import HtmxDetails
 
     from convai_dashboard.history.models import ConvaiCharacter, Line
     from convai_dashboard.history.search import matching_line_ids
@@ -46,21 +43,14 @@ def main() -> None:
     user = User.objects.get(username="demo")
     character = ConvaiCharacter.objects.held_by(user, LARGE_CHARACTER_ID)
     lines = Line.objects.filter(character=character).count()
-    factory = RequestFactory()
-
-    def request(path: str):  # type: ignore[no-untyped-def]
-        made = factory.get(path)
-        made.user = user
-        made.htmx = HtmxDetails(made)
-        made.session = {}
-        made._messages = FallbackStorage(made)
-        return made
 
     list_path = f"/characters/{LARGE_CHARACTER_ID}/"
 
     def ours(query: str) -> Callable[[], object]:
         def view() -> object:
-            response = sessions.character_page(request(f"{list_path}?{query}"), LARGE_CHARACTER_ID)
+            response = sessions.character_page(
+                page_request(user, f"{list_path}?{query}"), LARGE_CHARACTER_ID
+            )
             assert response.status_code == 200, response.status_code
             return response
 
@@ -68,7 +58,7 @@ def main() -> None:
 
     # The baseline renders the same page from a context built once: its 50 rows sit in a
     # Python list, so rendering it asks the database nothing (checked below).
-    captured = request(f"{list_path}?{options.filters}")
+    captured = page_request(user, f"{list_path}?{options.filters}")
     captured.resolver_match = None
     context = sessions.list_context(captured, ConvaiCharacter.objects.get(pk=character.pk))
 
@@ -82,7 +72,7 @@ def main() -> None:
 
     def search(query: str) -> Callable[[], object]:
         def view() -> object:
-            response = search_pages.search_page(request(f"/search/?q={query}"))
+            response = search_pages.search_page(page_request(user, f"/search/?q={query}"))
             assert response.status_code == 200
             return response
 
