@@ -27,6 +27,7 @@ __all__ = [
     "django_on_scratch_database",
     "hold",
     "median_ms",
+    "median_ratio",
     "page_request",
     "peak_mb",
     "sandbox_process",
@@ -43,6 +44,31 @@ def median_ms(action: Callable[[], object], runs: int, warm_up: int = 3) -> floa
         action()
         timings.append(time.perf_counter() - start)
     return statistics.median(timings) * 1000
+
+
+def median_ratio(
+    action: Callable[[], object], baseline: Callable[[], object], runs: int, warm_up: int = 3
+) -> tuple[float, float, float]:
+    """(median ms of `action`, median ms of `baseline`, median of their ratio), the two called
+    in turn, so that a machine slowing down or speeding up mid-run weighs on both alike."""
+    for _ in range(warm_up):
+        action()
+        baseline()
+    ours, theirs, ratios = [], [], []
+    for _ in range(runs):
+        start = time.perf_counter()
+        action()
+        middle = time.perf_counter()
+        baseline()
+        end = time.perf_counter()
+        ours.append(middle - start)
+        theirs.append(end - middle)
+        ratios.append((middle - start) / (end - middle))
+    return (
+        statistics.median(ours) * 1000,
+        statistics.median(theirs) * 1000,
+        statistics.median(ratios),
+    )
 
 
 def peak_mb() -> float:

@@ -179,6 +179,7 @@ def test_removing_a_character_drops_the_access_and_keeps_the_history(
     make_session(character)
     page = owner_client.get(f"/characters/{character.character_id}/remove/").content.decode()
     assert "Nothing is deleted" in page and "1 other user" in page
+    assert "Your review work on it" in page
     assert owner_client.post(f"/characters/{character.character_id}/remove/").status_code == 302
     assert not CharacterAccess.objects.filter(owner=owner).exists()
     assert ChatSession.objects.filter(character=character).exists()
