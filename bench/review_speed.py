@@ -40,7 +40,7 @@ def main() -> None:
     from convai_dashboard.history.models import ChatSession, ConvaiCharacter, Line, ReviewStatus
     from convai_dashboard.pages import sessions as session_pages
     from convai_dashboard.review import actions
-    from convai_dashboard.review.models import SessionTag, Tag
+    from convai_dashboard.review.models import Activity, Flag, Note, SessionTag, Tag
     from convai_dashboard.sandbox import LARGE_CHARACTER_ID
 
     call_command("collectstatic", "--noinput", verbosity=0)
@@ -55,6 +55,9 @@ def main() -> None:
     assert session is not None
     base = f"/characters/{LARGE_CHARACTER_ID}/sessions/{session.session_id}/"
     line = Line.objects.filter(session=session, speaker="Character").order_by("pk")[5]
+    # What earlier runs left on it: each times the same transcript, with one run's review.
+    for model in (Flag, Note, Activity, SessionTag):
+        model.objects.filter(session=session).delete()
 
     # Review data to filter by: a status on 1 session in 10; tags on 10 sessions, on 1 in
     # 100 and on most.
