@@ -114,3 +114,40 @@ class CharacterAccess(models.Model):
     @property
     def is_active(self) -> bool:
         return self.suspended_at is None
+
+
+class Theme(models.TextChoices):
+    AUTO = "auto", "As the system"
+    LIGHT = "light", "Light"
+    DARK = "dark", "Dark"
+
+
+class TimeDisplay(models.TextChoices):
+    UTC = "utc", "UTC"
+    LOCAL = "local", "Local time"
+
+
+class Preferences(models.Model):
+    """How one user likes to read: belongs to the user alone. A user without a row reads with
+    the defaults."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="preferences"
+    )
+    # Consecutive lines of one speaker grouped, labels not repeated, times on hover or focus.
+    compact = models.BooleanField(default=False)
+    times = models.CharField(max_length=8, choices=TimeDisplay, default=TimeDisplay.UTC)
+    theme = models.CharField(max_length=8, choices=Theme, default=Theme.AUTO)
+
+    class Meta:
+        verbose_name_plural = "preferences"
+
+    def __str__(self) -> str:
+        return f"Preferences of {self.user}"
+
+    @classmethod
+    def of(cls, user: AbstractBaseUser | AnonymousUser) -> Preferences:
+        """The user's preferences, or the defaults (unsaved) for a user who set none."""
+        if not user.is_authenticated:
+            return cls()
+        return cls.objects.filter(user_id=user.pk).first() or cls(user_id=user.pk)
