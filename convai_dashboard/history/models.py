@@ -43,6 +43,7 @@ class ReviewStatus(models.TextChoices):
 
 
 EVENT_PREFIX = "[An Event has occurred]"
+FIRST_LINE_LENGTH = 200
 REFUSAL_PREFIX = "Your message was rejected because it contained content that is not allowed"
 
 
@@ -156,6 +157,14 @@ class ChatSession(models.Model):
     has_other_speaker = models.BooleanField(null=True, blank=True)
     # False once a refresh of the list no longer finds it on Convai; it stays stored.
     on_convai = models.BooleanField(default=True)
+    # Known once the transcript is stored, and kept on the session so a row of the list shows
+    # them without reading lines: the first thing the player typed or said (not a trigger or
+    # an event), cut to a row's length, and whether Convai's moderation refused anything.
+    # A database default serves the store's raw inserts of session lists.
+    first_player_line = models.CharField(
+        max_length=FIRST_LINE_LENGTH, blank=True, default="", db_default=""
+    )
+    has_refusal = models.BooleanField(null=True, blank=True)
     # Review data, kept on the session (not in the review app's tables) so the list filters by
     # status through an index. The store's upserts never write these columns, so a re-sync
     # leaves them as they are; a database default serves its raw inserts.
@@ -212,6 +221,13 @@ class ChatSession(models.Model):
     @property
     def is_unreviewed(self) -> bool:
         return self.review_status == ReviewStatus.UNREVIEWED
+
+    @property
+    def duration(self) -> float | None:
+        """Seconds from its start to its last stored interaction, once the transcript is."""
+        if self.last_interaction_at is None:
+            return None
+        return max(0.0, (self.last_interaction_at - self.started_at).total_seconds())
 
 
 class Interaction(models.Model):

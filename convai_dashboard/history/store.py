@@ -18,6 +18,9 @@ from django.utils import timezone
 from convai_dashboard.convai.records import Interaction as InteractionRecord
 from convai_dashboard.convai.records import SessionSummary
 from convai_dashboard.history.models import (
+    EVENT_PREFIX,
+    FIRST_LINE_LENGTH,
+    REFUSAL_PREFIX,
     ChatSession,
     ConvaiCharacter,
     Interaction,
@@ -185,6 +188,16 @@ def store_transcripts(fetched: list[tuple[ChatSession, list[InteractionRecord]]]
                 for record, _ in interactions
                 for turn in record.turns
             )
+            session.has_refusal = bool(session.has_refusal) or any(
+                turn.speaker == Speaker.CHARACTER and turn.message.startswith(REFUSAL_PREFIX)
+                for record, _ in interactions
+                for turn in record.turns
+            )
+            # Convai gives a whole transcript, oldest first: its first player line is this one.
+            session.first_player_line = next(
+                (line for record, _ in interactions if (line := _player_said(record))),
+                session.first_player_line,
+            )
         # One small UPDATE by primary key per session: bulk_update's CASE statement took about
         # 70 ms a batch on PostgreSQL under a sync's load (profiled with bench/sync_speed.py).
         for session in sessions:
@@ -194,4 +207,19 @@ def store_transcripts(fetched: list[tuple[ChatSession, list[InteractionRecord]]]
                 transcript_fetched_at=session.transcript_fetched_at,
                 has_trigger=session.has_trigger,
                 has_other_speaker=session.has_other_speaker,
+                has_refusal=session.has_refusal,
+                first_player_line=session.first_player_line,
             )
+
+
+def _player_said(record: InteractionRecord) -> str:
+    """What the player typed or said in an interaction, for a row of the list; empty for a
+    trigger, a game event, or a character who spoke first."""
+    if record.is_trigger_input:
+        return ""
+    for turn in record.turns:
+        if turn.speaker == Speaker.PLAYER and turn.message.strip():
+            if turn.message.startswith(EVENT_PREFIX):
+                return ""
+            return turn.message[:FIRST_LINE_LENGTH]
+    return ""

@@ -104,7 +104,15 @@ def sessions_to_fetch(character: ConvaiCharacter) -> Iterator[ChatSession]:
         character.sessions.filter(on_convai=True)
         .filter(Q(transcript_fetched_at__isnull=True) | growing)
         # What storing a transcript updates from what it had.
-        .only("pk", "session_id", "character_id", "has_trigger", "has_other_speaker")
+        .only(
+            "pk",
+            "session_id",
+            "character_id",
+            "has_trigger",
+            "has_other_speaker",
+            "has_refusal",
+            "first_player_line",
+        )
         .order_by("started_at", "pk")
         .iterator(chunk_size=2000)
     )
