@@ -9,13 +9,12 @@ what makes it choose well.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from django.db import connection
 
-from convai_dashboard.history.models import ConvaiCharacter, Line
+from convai_dashboard.history.models import ChatSession, ConvaiCharacter, Interaction, Line
 from convai_dashboard.history.text import Term, parse_query
 
 if TYPE_CHECKING:
@@ -38,49 +37,104 @@ def _tsquery(terms: list[Term]) -> str:
     return " & ".join(term(t) for t in terms)
 
 
+def _matching_sql(
+    terms: list[Term], character_ids: list[int], before: int | None, *, newest_first: bool
+) -> tuple[str, list[Any]]:
+    """SELECT id, session_id of the lines of these characters that match every term."""
+    line = Line._meta.db_table
+    # Lines name their character, so hits are filtered by the reader's characters without
+    # joining sessions. A reader holds a few characters: their ids are bound one by one.
+    conditions = [f"l.character_id IN ({', '.join(['%s'] * len(character_ids))})"]
+    params: list[Any] = list(character_ids)
+    if before is not None:
+        conditions.append("l.id < %s")
+        params.append(before)
+    if connection.vendor == "sqlite":
+        sql = (
+            f"SELECT l.id, l.session_id FROM {line}_fts f JOIN {line} l ON l.id = f.rowid "
+            f"WHERE {line}_fts MATCH %s AND {' AND '.join(conditions)}"
+        )
+        order = " ORDER BY f.rowid DESC"
+        match = _fts5_query(terms)
+    else:
+        sql = (
+            f"SELECT l.id, l.session_id FROM {line} l "
+            f"WHERE l.search_vector @@ to_tsquery('simple', %s) AND {' AND '.join(conditions)}"
+        )
+        order = " ORDER BY l.id DESC"
+        match = _tsquery(terms)
+    return sql + (order if newest_first else ""), [match, *params]
+
+
 def matching_line_ids(
     terms: list[Term], character_ids: list[int], before: int | None, limit: int
 ) -> list[int]:
     """Ids of the newest lines of these characters that match every term."""
     if not character_ids:
         return []
-    line = Line._meta.db_table
-    # Lines name their character, so hits are filtered by the reader's characters without
-    # joining sessions. A reader holds a few characters: their ids are bound one by one.
-    conditions = [f"l.character_id IN ({', '.join(['%s'] * len(character_ids))})"]
-    params: list[int] = list(character_ids)
-    if before is not None:
-        conditions.append("l.id < %s")
-        params.append(before)
-    if connection.vendor == "sqlite":
-        sql = (
-            f"SELECT l.id FROM {line}_fts f JOIN {line} l ON l.id = f.rowid "
-            f"WHERE {line}_fts MATCH %s AND {' AND '.join(conditions)} "
-            "ORDER BY f.rowid DESC LIMIT %s"
-        )
-        match = _fts5_query(terms)
-    else:
-        sql = (
-            f"SELECT l.id FROM {line} l WHERE l.search_vector @@ to_tsquery('simple', %s) "
-            f"AND {' AND '.join(conditions)} ORDER BY l.id DESC LIMIT %s"
-        )
-        match = _tsquery(terms)
+    sql, params = _matching_sql(terms, character_ids, before, newest_first=True)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [match, *params, limit])
+        cursor.execute(f"{sql} LIMIT %s", [*params, limit])
         return [row[0] for row in cursor.fetchall()]
+
+
+# Counting every match of a common word would cost more than the page; past this many, the
+# page says "more than".
+COUNT_UP_TO = 10_000
+
+
+def count_matches(
+    terms: list[Term], character_ids: list[int], up_to: int = COUNT_UP_TO
+) -> tuple[int, int]:
+    """(matching lines, sessions they are in), counting at most `up_to` + 1 lines."""
+    if not character_ids:
+        return 0, 0
+    sql, params = _matching_sql(terms, character_ids, None, newest_first=False)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT count(*), count(DISTINCT session_id) FROM ({sql} LIMIT %s) AS found",
+            [*params, up_to + 1],
+        )
+        lines, sessions = cursor.fetchone()
+    return lines, sessions
+
+
+@dataclass
+class Exchange:
+    """One interaction with a hit: its lines said with content, in order, and which are hits."""
+
+    interaction: Interaction
+    lines: list[Line]
+    hit_ids: set[int] = field(default_factory=set)
+
+    @property
+    def first_hit(self) -> Line:
+        return next(line for line in self.lines if line.pk in self.hit_ids)
+
+
+@dataclass
+class SessionHits:
+    session: ChatSession
+    character: ConvaiCharacter
+    exchanges: list[Exchange] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
 class Results:
     terms: list[Term]
-    # The page's hits, newest said first, each with its interaction, session and character
-    # loaded, and `exchange`: every line of its interaction in order, the context it was said in.
-    lines: list[Line]
+    # The page's hits grouped by conversation, the conversation with the newest hit first; in
+    # each, its exchanges newest first, each once however many of its lines match.
+    groups: list[SessionHits]
+    lines: list[Line]  # the page's hits, newest said first
     more: bool  # another page follows: the hits stored before these
+    next_before: int | None  # where it starts
+    # Over every page: lines and sessions that match (lines capped at COUNT_UP_TO + 1).
+    total_lines: int | None = None
+    total_sessions: int | None = None
 
     @property
-    def next_before(self) -> int | None:
-        return min(line.pk for line in self.lines) if self.more and self.lines else None
+    def capped(self) -> bool:
+        return self.total_lines is not None and self.total_lines > COUNT_UP_TO
 
 
 def search_lines(
@@ -91,10 +145,11 @@ def search_lines(
     before: int | None = None,
     limit: int = 50,
 ) -> Results:
-    """Lines that match, of every character the user holds, or of one of them."""
+    """Lines that match, of every character the user holds, or of one of them; the first page
+    also counts them all."""
     terms = parse_query(query)
     if not terms:
-        return Results(terms, [], False)
+        return Results(terms, [], [], False, None)
     held = ConvaiCharacter.objects.for_user(user)
     if character is not None:
         held = held.filter(pk=character.pk)
@@ -103,7 +158,7 @@ def search_lines(
     hit_ids = ids[:limit]
     # One query for the hits and the lines said with them.
     said_with = Line.objects.filter(pk__in=hit_ids).values("interaction_id")
-    exchanges: dict[int, list[Line]] = defaultdict(list)
+    exchanges: dict[int, Exchange] = {}
     by_pk = {}
     for line in (
         Line.objects.filter(interaction__in=said_with)
@@ -112,14 +167,34 @@ def search_lines(
         .order_by("position")
     ):
         by_pk[line.pk] = line
+        exchange = exchanges.setdefault(line.interaction_id, Exchange(line.interaction, []))
         # An empty player side says nothing worth showing as context.
         if not line.is_blank:
-            exchanges[line.interaction_id].append(line)
+            exchange.lines.append(line)
     hits = [by_pk[pk] for pk in hit_ids if pk in by_pk]
     # Pages follow storage order, which syncs keep close to conversation time (they store the
     # oldest transcripts first); transcripts fetched side by side can land a few places apart,
     # so a page is put in the order its lines were said.
     hits.sort(key=lambda hit: (hit.interaction.occurred_at, hit.position, hit.pk), reverse=True)
+    groups: dict[int, SessionHits] = {}
     for hit in hits:
-        hit.exchange = exchanges[hit.interaction_id]  # type: ignore[attr-defined]
-    return Results(terms, hits, len(ids) > limit)
+        exchange = exchanges[hit.interaction_id]
+        group = groups.setdefault(hit.session_id, SessionHits(hit.session, hit.character))
+        if not exchange.hit_ids:
+            group.exchanges.append(exchange)
+        exchange.hit_ids.add(hit.pk)
+    more = len(ids) > limit
+    total_lines = total_sessions = None
+    if before is None:
+        total_lines, total_sessions = (
+            count_matches(terms, character_ids) if more else (len(hits), len(groups))
+        )
+    return Results(
+        terms,
+        list(groups.values()),
+        hits,
+        more,
+        min(hit_ids) if more and hit_ids else None,
+        total_lines,
+        total_sessions,
+    )

@@ -31,7 +31,21 @@ def search_page(request: HtmxHttpRequest) -> HttpResponse:
         query = request.GET.copy()
         query["before"] = str(results.next_before)
         more_query = query.urlencode()
-    context = {"form": form, "results": results, "more_query": more_query}
+    context = {
+        "form": form,
+        "results": results,
+        "more_query": more_query,
+        # A transcript opened from a hit links back here, to the first page of these results.
+        "results_url": _first_page(request),
+    }
+    # "More results" appends the next page's conversations to those shown.
+    partial = "more-hits" if request.htmx.target == "hit-groups" else "results"
     return render_page(
-        request, TEMPLATE, context, partial="results", status=400 if form.errors else 200
+        request, TEMPLATE, context, partial=partial, status=400 if form.errors else 200
     )
+
+
+def _first_page(request: HtmxHttpRequest) -> str:
+    query = request.GET.copy()
+    query.pop("before", None)
+    return f"{request.path}?{query.urlencode()}"
