@@ -58,7 +58,7 @@ def test_add_key_and_character_then_read_a_transcript(
     session_url = re.compile(rf"/characters/{ASTRONAUT_ID}/sessions/{SESSION_ID}/$")
     expect(page).to_have_url(session_url)
     transcript = page.locator("#transcript")
-    expect(transcript.locator("h2")).to_contain_text(SESSION_ID)
+    expect(transcript.locator(".transcript-facts")).to_contain_text(SESSION_ID)
     assert page.evaluate("window.__marker") == 1, "opening a session reloaded the whole page"
     expect(page.locator("#session-list .list-summary")).to_contain_text("79 sessions stored")
     expect(session_row(page, SESSION_ID)).to_have_attribute("aria-current", "true")

@@ -22,7 +22,7 @@ DAY = datetime(2026, 10, 1, 12, tzinfo=UTC)
 
 
 def listed(page: str) -> list[str]:
-    return re.findall(r'class="session-id mono">([^<]+)<', page)
+    return re.findall(r'class="session-row" href="[^"]*/sessions/([^/"]+)/', page)
 
 
 @pytest.fixture

@@ -84,7 +84,7 @@ def test_flag_rewrite_approve_and_move_on_from_the_keyboard(
     # j moves to the next session in the list; the URL and the highlighted row follow.
     page.keyboard.press("j")
     expect(page).to_have_url(re.compile(rf"/sessions/{ids[1]}/"))
-    expect(page.locator("#transcript h2")).to_contain_text(ids[1])
+    expect(page.locator("#transcript .transcript-facts")).to_contain_text(ids[1])
     expect(page.locator(f".session-row[href*='{ids[1]}']")).to_have_attribute(
         "aria-current", "true"
     )

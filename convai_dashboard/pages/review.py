@@ -99,7 +99,12 @@ def flag_new(
     request: HtmxHttpRequest, character_id: str, session_id: str, line_id: int
 ) -> HttpResponse:
     line = _line(request, character_id, session_id, line_id)
-    form = FlagForm(request.POST or None, initial={"category": FlagCategory.OUT_OF_CHARACTER})
+    # Ids of their own: several lines' forms may be open at once.
+    form = FlagForm(
+        request.POST or None,
+        initial={"category": FlagCategory.OUT_OF_CHARACTER},
+        auto_id=f"id_line{line.pk}_%s",
+    )
     if request.method == "POST" and form.is_valid():
         actions.flag_line(
             line,
@@ -143,7 +148,7 @@ def flag_edit(request: HtmxHttpRequest, character_id: str, flag_id: int) -> Http
         # "Cancel" on the edit form: the flag as it was.
         return render(request, "review/_flag.html", {"flag": flag, "character": character})
     initial = {"status": flag.status, "comment": flag.comment, "rewrite": flag.rewrite}
-    form = FlagEditForm(request.POST or None, initial=initial)
+    form = FlagEditForm(request.POST or None, initial=initial, auto_id=f"id_flag{flag.pk}_%s")
     if request.method == "POST" and form.is_valid():
         actions.update_flag(
             flag,

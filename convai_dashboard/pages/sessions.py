@@ -17,7 +17,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
 from convai_dashboard.history import fetch, listing
-from convai_dashboard.history.models import ChatSession, ConvaiCharacter, ReviewStatus
+from convai_dashboard.history.models import ChatSession, ConvaiCharacter, Interaction, ReviewStatus
 from convai_dashboard.history.text import Term, parse_query
 from convai_dashboard.pages.access import held_character
 from convai_dashboard.pages.htmx import HtmxHttpRequest, render_page, wants_fragment
@@ -37,6 +37,11 @@ LIST_FIELDS = (
     "interaction_count",
     "on_convai",
     "transcript_fetched_at",
+    "last_interaction_at",
+    "has_trigger",
+    "has_other_speaker",
+    "has_refusal",
+    "first_player_line",
 )
 
 
@@ -100,6 +105,7 @@ def list_context(
         "page": page,
         "marks": queries.row_marks(request.user, page.sessions),
         "sort": data["sort"],
+        "sort_label": dict(SessionListForm.base_fields["sort"].choices)[data["sort"]],  # type: ignore[attr-defined]
         "filtered": filtered,
         # Counting the matches is the one scan a filtered list costs; the total is kept.
         "matched": (known_count if known_count is not None else sessions.count())
@@ -186,7 +192,8 @@ def _transcript_context(
     return {
         "session": chat,
         "transcript_error": error,
-        "interactions": chat.interactions.prefetch_related("lines"),
+        "interactions": _with_continuity(chat),
+        "back_to_results": _results_link(request),
         "review": queries.transcript_review(chat),
         "statuses": ReviewStatus,
         "colours": TagColour,
@@ -269,3 +276,24 @@ def refetch_transcript(
     if context["transcript_error"] is None:
         return redirect("session", character_id=character.character_id, session_id=chat.session_id)
     return render(request, TEMPLATE, {**list_context(request, character), **context})
+
+
+def _with_continuity(chat: ChatSession) -> list[Interaction]:
+    """The transcript's interactions with their lines, each line marked `continues` when the
+    same speaker said the line shown before it: compact mode leaves out its label."""
+    interactions = list(chat.interactions.prefetch_related("lines"))
+    previous: tuple[str, str] | None = None
+    for interaction in interactions:
+        for line in interaction.lines.all():
+            if line.is_blank and line.is_player:
+                continue  # not shown
+            speaker = (line.kind, line.speaker)
+            line.continues = speaker == previous  # type: ignore[attr-defined]
+            previous = speaker
+    return interactions
+
+
+def _results_link(request: HtmxHttpRequest) -> str | None:
+    """The search a transcript was opened from (its `results` parameter), to go back to."""
+    results = request.GET.get("results", "")
+    return results if results.startswith(reverse("search") + "?") else None

@@ -7,6 +7,7 @@ from convai_dashboard.pages import (
     characters,
     exports,
     keys,
+    preferences,
     review,
     search,
     sessions,
@@ -27,6 +28,7 @@ urlpatterns = [
     path("keys/<int:pk>/edit/", keys.key_edit, name="key_edit"),
     path("keys/<int:pk>/delete/", keys.key_delete, name="key_delete"),
     path("search/", search.search_page, name="search"),
+    path("preferences/", preferences.set_preferences, name="preferences"),
     # The writer's backlog, across characters and of one; and its exports.
     path("flags/", backlog.backlog_page, name="backlog"),
     path("flags/export.csv", exports.flags_csv, name="flags_csv"),

@@ -140,3 +140,134 @@ document.addEventListener("keydown", (event) => {
   }
   if (handled) event.preventDefault();
 });
+
+// --- The reading room ----------------------------------------------------------------------
+
+document.documentElement.classList.add("js");
+
+// A region htmx is about to replace says so: dimmed, aria-busy, and in words (data-loading on
+// whatever asked, or "Loading…"). A transcript fetched from Convai says that it is.
+document.addEventListener("htmx:beforeRequest", (event) => {
+  const region = event.detail.target;
+  if (!region || region.id === "sync-status") return; // its poll is not a wait
+  region.setAttribute("aria-busy", "true");
+  const asker = event.detail.elt.closest("[data-loading]");
+  region.dataset.loadingLabel = asker ? asker.dataset.loading : "Loading…";
+});
+document.addEventListener("htmx:afterRequest", (event) => {
+  const region = event.detail.target;
+  if (region) region.removeAttribute("aria-busy");
+});
+
+// After a region is replaced, the keyboard goes on from its heading (unless htmx kept focus on
+// the control that asked, such as a filter), and one status line says what changed.
+const REGION_NAMES = {
+  "transcript": "Transcript",
+  "session-list": "Sessions",
+  "session-browser": "Sessions and transcript",
+  "results": "Results",
+  "sync-status": "Sync",
+};
+
+function announce(text) {
+  const announcer = document.getElementById("announcer");
+  if (!announcer) return;
+  announcer.textContent = "";
+  // A change of text is what makes a screen reader speak again.
+  setTimeout(() => { announcer.textContent = text; }, 50);
+}
+
+document.addEventListener("htmx:afterSettle", (event) => {
+  const region = event.detail.target;
+  if (!region || !region.id || !(region.id in REGION_NAMES)) return;
+  if (event.detail.requestConfig && event.detail.requestConfig.verb === "get"
+      && region.id === "sync-status") return; // the poll: said only when it ends, below
+  const heading = region.querySelector("h2[tabindex], h1[tabindex]");
+  const keepsFocus = document.activeElement && document.activeElement !== document.body
+    && region.contains(document.activeElement);
+  if (heading && !keepsFocus) heading.focus({ preventScroll: region.id === "session-list" });
+  announce(`${heading ? heading.textContent.trim() : REGION_NAMES[region.id]} updated.`);
+});
+document.addEventListener("sync-finished", () => announce("The sync has finished."));
+
+// Times as the reader chose: UTC as stored, or the browser's own time zone.
+const pad = (n) => String(n).padStart(2, "0");
+function localTime(element) {
+  const at = new Date(element.getAttribute("datetime"));
+  if (Number.isNaN(at.getTime())) return;
+  const date = `${at.getFullYear()}-${pad(at.getMonth() + 1)}-${pad(at.getDate())}`;
+  const time = `${pad(at.getHours())}:${pad(at.getMinutes())}`;
+  const show = element.dataset.show;
+  if (!element.title) element.title = element.textContent.trim();
+  if (show === "time") element.textContent = `${time}:${pad(at.getSeconds())}`;
+  else if (show === "datetime") element.textContent = `${date} ${time}`;
+}
+function showLocalTimes(root) {
+  if (document.documentElement.dataset.times !== "local") return;
+  for (const element of root.querySelectorAll("time.t[data-show]")) localTime(element);
+}
+document.addEventListener("DOMContentLoaded", () => showLocalTimes(document));
+document.addEventListener("htmx:afterSettle", (event) => showLocalTimes(event.detail.elt));
+
+// A select that changes a setting submits its form at once (a button does without script).
+document.addEventListener("change", (event) => {
+  if (event.target.matches("select.autosubmit")) event.target.form.requestSubmit();
+});
+
+// "Interaction n of m" follows the reading, and "match n of m" steps through a search's marks.
+function followReading(root) {
+  const pane = root.querySelector ? root.querySelector("#transcript") || (root.id === "transcript" ? root : null) : null;
+  if (!pane) return;
+  const position = pane.querySelector(".position[data-total]");
+  const interactions = pane.querySelectorAll(".interaction[data-n]");
+  if (position && interactions.length && "IntersectionObserver" in window) {
+    const total = position.dataset.total;
+    const seen = new IntersectionObserver((entries) => {
+      const visible = entries.filter((entry) => entry.isIntersecting);
+      if (visible.length) position.textContent = `Interaction ${visible[0].target.dataset.n} of ${total}`;
+    }, { root: pane, threshold: 0.5 });
+    interactions.forEach((interaction) => seen.observe(interaction));
+  }
+  const marks = [...pane.querySelectorAll(".transcript mark")];
+  const nav = pane.querySelector(".match-nav");
+  if (!nav || !marks.length) return;
+  nav.hidden = false;
+  nav.querySelector(".match-count").textContent = marks.length;
+  let at = -1;
+  const target = document.querySelector(".bubble:target mark");
+  if (target) at = marks.indexOf(target);
+  const show = (step) => {
+    at = (at + step + marks.length) % marks.length;
+    marks.forEach((mark) => mark.classList.remove("current"));
+    marks[at].classList.add("current");
+    marks[at].scrollIntoView({ block: "center" });
+    nav.querySelector(".match-now").textContent = at + 1;
+  };
+  if (at >= 0) nav.querySelector(".match-now").textContent = at + 1;
+  nav.querySelector(".match-next").addEventListener("click", () => show(1));
+  nav.querySelector(".match-prev").addEventListener("click", () => show(-1));
+}
+document.addEventListener("DOMContentLoaded", () => followReading(document));
+document.addEventListener("htmx:afterSettle", (event) => followReading(event.detail.elt));
+
+// "More results" appends: the keyboard goes on from the first new conversation.
+document.addEventListener("htmx:afterSettle", (event) => {
+  if (!event.detail.target || event.detail.target.id !== "hit-groups") return;
+  const firsts = event.detail.target.querySelectorAll("[data-first-new]");
+  const first = firsts[firsts.length - 1];
+  if (!first) return;
+  first.removeAttribute("data-first-new");
+  first.focus();
+  announce("More results added.");
+});
+
+// On a narrow screen the list and the transcript are separate views: opening a session shows
+// its transcript (from the top), and its "← Sessions" link goes back to the list as it was.
+document.addEventListener("htmx:afterSettle", () => {
+  const browser = document.getElementById("session-browser");
+  if (!browser) return;
+  const open = document.querySelector("#transcript .transcript-head") !== null;
+  const was = browser.classList.contains("has-session");
+  browser.classList.toggle("has-session", open);
+  if (open && !was && window.matchMedia("(max-width: 60rem)").matches) window.scrollTo(0, 0);
+});
