@@ -136,7 +136,7 @@ def test_an_htmx_click_gets_only_the_transcript(owner_client, astronaut):
     assert "session-list" not in page
     session = ChatSession.objects.get(session_id=REAL_SESSION)
     row_update = (
-        f'id="count-{session.pk}" hx-swap-oob="true">{session.interaction_count} interactions'
+        f'id="count-{session.pk}" data-hx-swap-oob="true">{session.interaction_count} interactions'
     )
     assert row_update in page, "the list row learns the count without a reload"
 

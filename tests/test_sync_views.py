@@ -56,7 +56,7 @@ def test_a_queued_sync_polls_and_shows_its_progress(owner_client, astronaut):
     response = owner_client.get(f"/characters/{astronaut.character_id}/sync/status/", **HTMX)
     page = response.content.decode()
     assert page.lstrip().startswith('<div id="sync-status"')
-    assert 'hx-trigger="every 1s"' in page
+    assert 'data-hx-trigger="every 1s"' in page
     assert '<progress max="200" value="50"' in page
     assert "50 of 200 sessions" in page and "2 errors" in page
     assert "about 2 min left" in page  # 50 done in 30 s, 150 to go

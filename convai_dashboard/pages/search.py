@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpResponse
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
@@ -25,6 +26,7 @@ def search_page(request: HtmxHttpRequest) -> HttpResponse:
             form.cleaned_data["q"],
             character=form.cleaned_data["character"],
             before=form.cleaned_data["before"],
+            limit=settings.SEARCH_HITS_PER_PAGE,
         )
     more_query = None
     if results and results.next_before:

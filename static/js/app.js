@@ -156,7 +156,24 @@ document.addEventListener("htmx:beforeRequest", (event) => {
 });
 document.addEventListener("htmx:afterRequest", (event) => {
   const region = event.detail.target;
-  if (region) region.removeAttribute("aria-busy");
+  if (region && !superseded(event)) region.removeAttribute("aria-busy");
+});
+
+// The transcript shows the session clicked last, however the answers arrive: an answer to an
+// earlier click is dropped, neither swapped in nor pushed into history. (Aborting it instead,
+// as hx-sync does, makes htmx log an error for every quick double click.)
+const READING = new Set(["transcript", "session-browser"]);
+let newestReading = null;
+function superseded(event) {
+  const region = event.detail.target;
+  return Boolean(region && READING.has(region.id) && event.detail.xhr !== newestReading);
+}
+document.addEventListener("htmx:beforeRequest", (event) => {
+  const region = event.detail.target;
+  if (region && READING.has(region.id)) newestReading = event.detail.xhr;
+});
+document.addEventListener("htmx:beforeSwap", (event) => {
+  if (superseded(event)) event.detail.shouldSwap = false;
 });
 
 // After a region is replaced, the keyboard goes on from its heading (unless htmx kept focus on
@@ -178,8 +195,10 @@ function announce(text) {
 }
 
 document.addEventListener("htmx:afterSettle", (event) => {
-  const region = event.detail.target;
-  if (!region || !region.id || !(region.id in REGION_NAMES)) return;
+  const replaced = event.detail.target;
+  if (!replaced || !replaced.id || !(replaced.id in REGION_NAMES)) return;
+  // An outerHTML swap leaves the event's target detached: the region now is its successor.
+  const region = document.getElementById(replaced.id) || replaced;
   if (event.detail.requestConfig && event.detail.requestConfig.verb === "get"
       && region.id === "sync-status") return; // the poll: said only when it ends, below
   const heading = region.querySelector("h2[tabindex], h1[tabindex]");
@@ -233,19 +252,19 @@ function followReading(root) {
   if (!nav || !marks.length) return;
   nav.hidden = false;
   nav.querySelector(".match-count").textContent = marks.length;
-  let at = -1;
-  const target = document.querySelector(".bubble:target mark");
-  if (target) at = marks.indexOf(target);
+  // The match a search hit opened on (the line in the URL's fragment), or the first.
+  const hit = document.getElementById(decodeURIComponent(location.hash.slice(1)));
+  let at = Math.max(0, hit ? marks.findIndex((mark) => hit.contains(mark)) : 0);
   const show = (step) => {
     at = (at + step + marks.length) % marks.length;
     marks.forEach((mark) => mark.classList.remove("current"));
     marks[at].classList.add("current");
-    marks[at].scrollIntoView({ block: "center" });
     nav.querySelector(".match-now").textContent = at + 1;
   };
-  if (at >= 0) nav.querySelector(".match-now").textContent = at + 1;
-  nav.querySelector(".match-next").addEventListener("click", () => show(1));
-  nav.querySelector(".match-prev").addEventListener("click", () => show(-1));
+  show(0);
+  const step = (by) => { show(by); marks[at].scrollIntoView({ block: "center" }); };
+  nav.querySelector(".match-next").addEventListener("click", () => step(1));
+  nav.querySelector(".match-prev").addEventListener("click", () => step(-1));
 }
 document.addEventListener("DOMContentLoaded", () => followReading(document));
 document.addEventListener("htmx:afterSettle", (event) => followReading(event.detail.elt));
@@ -270,4 +289,9 @@ document.addEventListener("htmx:afterSettle", () => {
   const was = browser.classList.contains("has-session");
   browser.classList.toggle("has-session", open);
   if (open && !was && window.matchMedia("(max-width: 60rem)").matches) window.scrollTo(0, 0);
+});
+
+document.addEventListener("click", (event) => {
+  const close = event.target.closest(".close-dialog");
+  if (close) close.closest("dialog").close();
 });

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from django import template
@@ -52,3 +53,12 @@ def speaker_label(line: Line, character: ConvaiCharacter) -> str:
 def lookup(mapping: dict[Any, Any], key: Any) -> Any:
     """`mapping[key]`, or None: for the per-row and per-line maps the views build."""
     return mapping.get(key) if mapping else None
+
+
+@register.filter
+def html_datetime(value: datetime | None) -> str:
+    """A time as HTML's datetime attribute takes it: UTC, to the millisecond (HTML allows no
+    more digits, and Convai's times carry microseconds)."""
+    if value is None:
+        return ""
+    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

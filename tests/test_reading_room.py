@@ -1,0 +1,250 @@
+"""The reading room in headless Chromium: the right transcript however fast the clicks, loading
+that shows, search by conversation, every width, and a keyboard that never loses its place."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import User
+from django.utils import timezone
+from playwright.sync_api import Browser, Page, expect
+
+from convai_dashboard.sandbox import ASTRONAUT_ID, SandboxServer
+from tests.browser import PASSWORD, csp_violations, sign_in
+from tests.factories import make_character, make_interaction, make_key, make_session
+
+pytestmark = pytest.mark.browser
+
+# Two real sessions of the export, neither stored until it is opened.
+FIRST, SECOND = "9fc15ee9-5f69-4f4b-916b-9c71a9a8786f", "9bcc2afc-cfb6-41fa-a3ee-67c5d7a168a0"
+
+
+def row(page: Page, session_id: str):  # type: ignore[no-untyped-def]
+    return page.locator(f'#session-list a.session-row[href*="/sessions/{session_id}/"]')
+
+
+@pytest.fixture
+def astronaut(sandbox: SandboxServer) -> str:
+    user = User.objects.create_user("tester", password=PASSWORD)
+    make_character(user, make_key(user), name="DK Metcalf", character_id=ASTRONAUT_ID)
+    return ASTRONAUT_ID
+
+
+@pytest.mark.parametrize("stored", [False, True], ids=["fetched-from-convai", "stored"])
+def test_two_rows_clicked_100_ms_apart_show_the_second(
+    page: Page, astronaut: str, sandbox: SandboxServer, console_errors: list[str], stored: bool
+) -> None:
+    sign_in(page)
+    page.goto(f"/characters/{astronaut}/")
+    if stored:
+        for session_id in (FIRST, SECOND):
+            row(page, session_id).click()
+            expect(page.locator("#transcript .transcript-facts")).to_contain_text(session_id)
+    sandbox.latency_ms = 800  # Convai is slow, and so is every page that asks it
+    page.evaluate("window.__marker = 1")
+    row(page, FIRST).click()
+    page.wait_for_timeout(100)
+    row(page, SECOND).click()
+    expect(page).to_have_url(re.compile(rf"/sessions/{SECOND}/"))
+    expect(page.locator("#transcript .transcript-facts")).to_contain_text(SECOND)
+    # Long enough for the first answer to have come back: it must not replace the second.
+    page.wait_for_timeout(2500)
+    expect(page).to_have_url(re.compile(rf"/sessions/{SECOND}/"))
+    expect(page.locator("#transcript .transcript-facts")).to_contain_text(SECOND)
+    expect(row(page, SECOND)).to_have_attribute("aria-current", "true")
+    assert page.evaluate("window.__marker") == 1
+    assert console_errors == []
+
+
+def test_a_transcript_fetched_from_convai_says_so_while_it_waits(
+    page: Page, astronaut: str, sandbox: SandboxServer
+) -> None:
+    sign_in(page)
+    page.goto(f"/characters/{astronaut}/")
+    sandbox.latency_ms = 1500
+    row(page, FIRST).click()
+    pane = page.locator("#transcript")
+    expect(pane).to_have_attribute("aria-busy", "true")
+    expect(pane).to_have_attribute("data-loading-label", "Fetching this transcript from Convai…")
+    expect(page.locator("#transcript .transcript-facts")).to_contain_text(FIRST, timeout=10_000)
+    expect(pane).not_to_have_attribute("aria-busy", "true")
+
+
+@pytest.fixture
+def long_read(transactional_db: None) -> tuple[str, list[str]]:
+    user = User.objects.create_user("tester", password=PASSWORD)
+    now = timezone.now().replace(microsecond=0)
+    character = make_character(user, name="DK", sessions_refreshed_at=now)
+    ids = []
+    for n in range(3):
+        chat = make_session(
+            character,
+            session_id=f"talk-{n}",
+            started_at=now - timedelta(hours=n),
+            transcript_fetched_at=now,
+        )
+        for m in range(20):
+            make_interaction(chat, ("User", f"Line {m} of {n}"), ("Character", f"Answer {m}."))
+            make_interaction(chat, ("Character", f"And more {m}."))
+        make_interaction(chat, ("User", "Where is the asteroid?"), ("Character", "The asteroid."))
+        ids.append(chat.session_id)
+    return character.character_id, ids
+
+
+def test_moving_between_sessions_keeps_the_url_the_pane_and_history_in_step(
+    page: Page, long_read: tuple[str, list[str]], console_errors: list[str]
+) -> None:
+    character_id, ids = long_read
+    sign_in(page)
+    page.goto(f"/characters/{character_id}/sessions/{ids[0]}/?sort=newest")
+    expect(page).to_have_title(re.compile(r"^Session of .* · DK · "))
+    page.get_by_role("link", name="Next →").click()
+    expect(page).to_have_url(re.compile(rf"/sessions/{ids[1]}/\?sort=newest"))
+    page.get_by_role("link", name="Next →").click()
+    expect(page.locator("#transcript .transcript-facts")).to_contain_text(ids[2])
+    page.go_back()
+    expect(page).to_have_url(re.compile(rf"/sessions/{ids[1]}/"))
+    expect(page.locator("#transcript .transcript-facts")).to_contain_text(ids[1])
+    page.go_forward()
+    expect(page.locator("#transcript .transcript-facts")).to_contain_text(ids[2])
+    # The head stays in view, and says where the reader is.
+    position = page.locator("#transcript .position")
+    page.locator("#transcript .interaction").nth(30).scroll_into_view_if_needed()
+    expect(position).to_have_text(re.compile(r"Interaction (2\d|3\d) of 41"))
+    expect(page.locator("#transcript .transcript-head")).to_be_in_viewport()
+    assert console_errors == []
+
+
+def test_compact_mode_is_remembered_and_drops_repeated_speakers(
+    page: Page, long_read: tuple[str, list[str]]
+) -> None:
+    character_id, ids = long_read
+    sign_in(page)
+    page.goto(f"/characters/{character_id}/sessions/{ids[0]}/")
+    labels = page.locator("#transcript .bubble .speaker")
+    full = [labels.nth(n).bounding_box()["height"] for n in range(3)]  # type: ignore[index]
+    page.get_by_role("button", name="Compact").click()
+    expect(page.locator("#transcript.compact")).to_be_visible()
+    # "Answer 0." then "And more 0.": the second is the same speaker going on.
+    expect(page.locator("#transcript .bubble.continues").first).to_contain_text("And more 0.")
+    page.goto(f"/characters/{character_id}/sessions/{ids[1]}/")
+    expect(page.locator("#transcript.compact")).to_be_visible()
+    assert all(height > 0 for height in full)
+
+
+def test_local_times_and_the_theme_are_remembered(
+    browser: Browser, live_server, long_read: tuple[str, list[str]]
+) -> None:
+    character_id, ids = long_read
+    context = browser.new_context(base_url=live_server.url, timezone_id="Asia/Tokyo")
+    page = context.new_page()
+    sign_in(page)
+    page.goto(f"/characters/{character_id}/sessions/{ids[0]}/")
+    utc = page.locator("#transcript-heading time").text_content()
+    page.get_by_role("button", name="Show local times").click()
+    local = page.locator("#transcript-heading time").text_content()
+    assert utc and local and utc != local and "UTC" not in local
+    page.get_by_label("Theme").select_option("dark")
+    expect(page.locator("html")).to_have_attribute("data-theme", "dark")
+    page.goto("/")
+    expect(page.locator("html")).to_have_attribute("data-theme", "dark")
+    context.close()
+
+
+def test_a_narrow_screen_shows_the_list_or_the_transcript(
+    browser: Browser, live_server, long_read: tuple[str, list[str]]
+) -> None:
+    character_id, ids = long_read
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 390, "height": 800})
+    page = context.new_page()
+    sign_in(page)
+    page.goto(f"/characters/{character_id}/?sort=oldest")
+    expect(page.locator("#transcript")).to_be_hidden()
+    row(page, ids[1]).click()
+    expect(page.locator("#transcript .transcript-facts")).to_contain_text(ids[1])
+    expect(page.locator("#session-list")).to_be_hidden()
+    page.get_by_role("link", name="← Sessions").click()
+    expect(page).to_have_url(re.compile(r"\?sort=oldest$"))
+    expect(page.locator("#session-list")).to_be_visible()
+    # The header wraps inside its bar: nothing of it is off the screen.
+    sign_out = page.get_by_role("button", name="Sign out").bounding_box()
+    assert sign_out is not None and sign_out["x"] + sign_out["width"] <= 390
+    context.close()
+
+
+def test_search_groups_hits_by_conversation_and_finds_its_way_back(
+    page: Page, long_read: tuple[str, list[str]], console_errors: list[str]
+) -> None:
+    sign_in(page)
+    page.goto("/search/?q=asteroid")
+    heading = page.locator("#results-heading")
+    # Both lines of each exchange match: one exchange each, in three conversations.
+    expect(heading).to_contain_text("6 hits in 3 sessions")
+    expect(page.locator(".hit-group")).to_have_count(3)
+    expect(page.locator(".hit")).to_have_count(3)
+    page.locator(".hit-group").first.get_by_role("link", name="Open in the transcript").click()
+    expect(page.locator("#transcript .match-nav")).to_contain_text("Match 1 of 2")
+    page.locator("#transcript .match-next").click()
+    expect(page.locator("#transcript .match-nav")).to_contain_text("Match 2 of 2")
+    page.get_by_role("link", name="← Back to results").click()
+    expect(page).to_have_url(re.compile(r"/search/\?q=asteroid$"))
+    # The header's Search keeps the query.
+    expect(
+        page.get_by_role("navigation", name="Main").get_by_role("link", name="Search")
+    ).to_have_attribute("href", "/search/?q=asteroid")
+    assert csp_violations(console_errors) == []
+
+
+def test_more_results_append_and_the_keyboard_goes_on_from_the_first_new_one(
+    page: Page, long_read: tuple[str, list[str]], settings
+) -> None:
+    settings.SEARCH_HITS_PER_PAGE = 2
+    sign_in(page)
+    page.goto("/search/?q=answer")
+    groups = page.locator(".hit-group")
+    before = groups.count()
+    page.get_by_role("link", name="More results").click()
+    expect(groups).not_to_have_count(before)
+    focused = page.locator(".hit-group h3:focus")
+    expect(focused).to_have_count(1)
+
+
+def test_the_keyboard_never_drops_to_the_page(
+    page: Page, long_read: tuple[str, list[str]], settings
+) -> None:
+    settings.SESSIONS_PER_PAGE = 2
+    character_id, ids = long_read
+    sign_in(page)
+    page.goto(f"/characters/{character_id}/")
+    # The transcript is one skip link away.
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    expect(page.locator(":focus")).to_have_text("Skip to transcript")
+
+    def focused_id() -> str:
+        return page.evaluate("document.activeElement.id || document.activeElement.tagName")
+
+    # Open a session from its row: focus goes to the transcript's heading.
+    row(page, ids[0]).focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#transcript .transcript-facts")).to_contain_text(ids[0])
+    expect(page.locator("#transcript-heading")).to_be_focused()
+    # Paging: to the list's heading.
+    page.get_by_role("navigation", name="Session pages").get_by_role("link", name="Next →").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#sessions-heading")).to_be_focused()
+    # A sort change: the filters stay open, say the sort, and the select keeps focus.
+    page.locator("#session-list summary").focus()
+    page.keyboard.press("Enter")
+    page.get_by_label("Sort").select_option("oldest")
+    expect(page.locator("#session-list details[open] summary")).to_contain_text("Oldest first")
+    assert focused_id() != "BODY"
+    # Starting a sync: to its line.
+    page.get_by_role("button", name="Sync all transcripts").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#sync-heading")).to_be_focused()
+    assert page.evaluate("document.querySelectorAll('[id]').length") == page.evaluate(
+        "new Set([...document.querySelectorAll('[id]')].map(e => e.id)).size"
+    ), "every id is unique"
