@@ -7,7 +7,7 @@ export DJANGO_DEBUG ?= 1
 # `make demo DEMO_PORT=8001 SANDBOX_PORT=8766` moves the demo's two servers.
 export DEMO_PORT SANDBOX_PORT
 
-.PHONY: install demo test lint pytest test-postgres
+.PHONY: install demo test lint pytest test-postgres screenshots
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -34,3 +34,6 @@ test: lint pytest
 
 test-postgres: install
 	DATABASE_URL=$(POSTGRES_URL) $(VENV)/bin/pytest
+
+screenshots: install
+	$(PY) bin/screenshots

@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from convai_dashboard.accounts import checks
 from convai_dashboard.accounts.models import ApiKey
 from convai_dashboard.convai import ConvaiError
-from convai_dashboard.history import fetch
+from convai_dashboard.history import fetch, sync
 from convai_dashboard.history.models import ConvaiCharacter
 from convai_dashboard.sandbox import DEMO_CHARACTER_IDS, DEMO_KEY
 
@@ -17,12 +17,17 @@ from convai_dashboard.sandbox import DEMO_CHARACTER_IDS, DEMO_KEY
 class Command(BaseCommand):
     help = (
         "Creates (or resets) the demo user with the sandbox's API key and three characters, and "
-        "fetches their session lists, from a running sandbox (by default at CONVAI_API_URL)."
+        "syncs their whole history, from a running sandbox (by default at CONVAI_API_URL)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--username", default="demo")
         parser.add_argument("--password", default="demo")
+        parser.add_argument(
+            "--lists-only",
+            action="store_true",
+            help="fetch only the session lists; transcripts are fetched when opened or synced",
+        )
         parser.add_argument(
             "--convai-url",
             default=settings.CONVAI_API_URL,
@@ -30,7 +35,13 @@ class Command(BaseCommand):
         )
 
     def handle(
-        self, *args: Any, username: str, password: str, convai_url: str, **options: Any
+        self,
+        *args: Any,
+        username: str,
+        password: str,
+        convai_url: str,
+        lists_only: bool,
+        **options: Any,
     ) -> None:
         user, _ = get_user_model().objects.get_or_create(username=username)
         # The demo password is deliberately simple and printed; the validators are for real users.
@@ -47,8 +58,17 @@ class Command(BaseCommand):
                 if granted.access is None:
                     raise CommandError(f"Could not add {character_id}: {granted.message}")
                 character = ConvaiCharacter.objects.held_by(user, character_id)
-                result = fetch.refresh_sessions(character, user, base_url=convai_url)
-                self.stdout.write(f"  {character.display_name}: {result.listed} sessions listed")
+                if lists_only:
+                    listed = fetch.refresh_sessions(character, user, base_url=convai_url).listed
+                    self.stdout.write(f"  {character.display_name}: {listed} sessions listed")
+                    continue
+                # Every transcript stored from the first minute, so search finds them all.
+                run, _ = sync.claim(character, user)
+                run = sync.run(run, base_url=convai_url)
+                self.stdout.write(
+                    f"  {character.display_name}: {character.sessions.count()} sessions, "
+                    f"{run.transcripts_fetched} transcripts stored ({run.status})"
+                )
         except ConvaiError as error:
             raise CommandError(
                 f"Could not seed the demo from the sandbox: {error.user_message}"
