@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from convai_dashboard.accounts.models import CharacterAccess
 from convai_dashboard.history.models import ReviewStatus, SyncRun, SyncStatus
-from convai_dashboard.pages.charts import axis_step, column_chart, percent
+from convai_dashboard.pages.charts import COLUMN_HEIGHT, axis_step, column_chart, percent
 from convai_dashboard.review.models import FlagStatus
 from convai_dashboard.sandbox import SHRINE_KEEPER_ID
 from tests.factories import make_character, make_flag, make_interaction, make_session
@@ -140,7 +140,7 @@ def test_shares_and_review_progress_are_shown_with_their_numbers(owner_client, o
     text = re.sub(r"\s+", " ", page)
     assert "40% of the sessions were added to long-term memory" in text
     assert "25% of the stored transcripts have trigger inputs" in text
-    assert cells(page, "Added to long-term memory") == ["2", "5", "40%"]
+    assert cells(page, "In long-term memory") == ["2", "5", "40%"]
     assert cells(page, "Transcript stored") == ["4", "5", "80%"]
     assert cells(page, "With trigger inputs") == ["1", "4", "25%"]
     assert cells(page, "Unreviewed") == ["2", "5", "40%"]
@@ -284,7 +284,7 @@ def test_the_y_axis_rises_in_round_steps_to_just_above_the_highest_column():
     chart = column_chart([("a", 0), ("b", 308), ("c", 150)])
     assert [tick.value for tick in chart.ticks] == [0, 100, 200, 300, 400]
     a, b, c = chart.columns
-    assert a.height == 0 and b.height == round(180 * 308 / 400, 2)
+    assert a.height == 0 and b.height == round(COLUMN_HEIGHT * 308 / 400, 2)
     assert b.y + b.height == c.y + c.height == chart.baseline
     assert chart.busiest is b
 

@@ -1,16 +1,18 @@
-"""The geometry of the overview's charts, for templates that draw them as SVG: bars of a column
-chart with its axis, and rows of a share chart. Coordinates are in the units of the chart's
-viewBox; the SVG scales to the width of the page, and CSS gives it its colours."""
+"""The geometry of the overview's charts, drawn as SVG by pages/templatetags/chart_tags.py:
+the columns of a column chart with its axis, and the rows of a share chart. Coordinates are in
+the units of the chart's viewBox. A chart scales to the width of its card, and its text with
+it, so each is drawn about as wide as its card is on a wide screen: WIDE for one across the
+page, NARROW for one of two side by side."""
 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-WIDTH = 640
+WIDE, NARROW = 760, 440
 # Room for the y axis's numbers on the left, and for half an x label on the right.
-LEFT, RIGHT, TOP, BOTTOM = 44, 36, 10, 24
-COLUMN_HEIGHT = 180
+LEFT, RIGHT, TOP, BOTTOM = 44, 32, 10, 24
+COLUMN_HEIGHT = 160
 # A column chart labels at most this many of its columns, so labels never overlap, and
 # marks at most this many steps up its y axis.
 MAX_LABELS = 7
@@ -66,12 +68,15 @@ class Tick:
 class ColumnChart:
     columns: list[Column]
     ticks: list[Tick]
-    width: int = WIDTH
+    width: int
     height: int = TOP + COLUMN_HEIGHT + BOTTOM
     left: int = LEFT
-    right: int = WIDTH - RIGHT
     baseline: int = TOP + COLUMN_HEIGHT
     label_y: int = TOP + COLUMN_HEIGHT + 16
+
+    @property
+    def right(self) -> int:
+        return self.width - RIGHT
 
     @property
     def busiest(self) -> Column | None:
@@ -82,6 +87,8 @@ class ColumnChart:
 
 def column_chart(
     points: Sequence[tuple[str, int]],
+    *,
+    width: int = NARROW,
     hrefs: Sequence[str] | None = None,
     labelled: Collection[int] | None = None,
 ) -> ColumnChart:
@@ -91,8 +98,7 @@ def column_chart(
     highest = max((value for _, value in points), default=0)
     step = axis_step(highest)
     top = max(-(-highest // step), 1) * step
-    plot = WIDTH - LEFT - RIGHT
-    slot = plot / max(len(points), 1)
+    slot = (width - LEFT - RIGHT) / max(len(points), 1)
     # Thin columns are drawn without gaps: a gap narrower than a pixel only blurs them.
     gap = slot * 0.2 if slot >= 4 else 0
     if labelled is None:
@@ -118,11 +124,12 @@ def column_chart(
         Tick(value, round(TOP + COLUMN_HEIGHT * (1 - value / top), 2))
         for value in range(0, top + 1, step)
     ]
-    return ColumnChart(columns=columns, ticks=ticks)
+    return ColumnChart(columns=columns, ticks=ticks, width=width)
 
 
 ROW_HEIGHT = 30
-TRACK_LEFT, TRACK_WIDTH = 190, 330
+# Room for the rows' names on the left, and for their shares on the right.
+NAMES, SHARES = 170, 48
 
 
 @dataclass(frozen=True)
@@ -132,20 +139,25 @@ class ShareRow:
     of: int
     share: str  # as read: "23%"
     y: float  # the top of the row's bar
-    width: float  # of the bar; the track behind it is TRACK_WIDTH
+    width: float  # of the bar; the track behind it stands for the whole
     href: str = ""
 
 
 @dataclass(frozen=True)
 class ShareChart:
     rows: list[ShareRow]
-    width: int = WIDTH
-    track_left: int = TRACK_LEFT
-    track_width: int = TRACK_WIDTH
+    width: int
+    track_left: int = NAMES
     bar_height: int = ROW_HEIGHT - 12
-    # Where the rows' names end and their shares begin.
-    label_x: int = TRACK_LEFT - 8
-    share_x: int = TRACK_LEFT + TRACK_WIDTH + 8
+    label_x: int = NAMES - 8  # where the rows' names end
+
+    @property
+    def track_width(self) -> int:
+        return self.width - NAMES - SHARES
+
+    @property
+    def share_x(self) -> int:
+        return self.width - SHARES + 8
 
     @property
     def height(self) -> int:
@@ -157,8 +169,9 @@ class ShareChart:
         return self.bar_height // 2 + 4
 
 
-def share_chart(rows: Sequence[tuple[str, int, int, str]]) -> ShareChart:
+def share_chart(rows: Sequence[tuple[str, int, int, str]], *, width: int = NARROW) -> ShareChart:
     """A bar for each row (label, value, of, href), as long as value is a share of `of`."""
+    track = width - NAMES - SHARES
     return ShareChart(
         rows=[
             ShareRow(
@@ -167,9 +180,10 @@ def share_chart(rows: Sequence[tuple[str, int, int, str]]) -> ShareChart:
                 of=of,
                 share=percent(value, of),
                 y=i * ROW_HEIGHT + 6,
-                width=round(TRACK_WIDTH * value / of, 2) if of else 0,
+                width=round(track * value / of, 2) if of else 0,
                 href=href,
             )
             for i, (label, value, of, href) in enumerate(rows)
-        ]
+        ],
+        width=width,
     )

@@ -62,6 +62,7 @@ def _charts(character: ConvaiCharacter, overview: Overview) -> dict[str, Any]:
 
     days = charts.column_chart(
         [(day.isoformat(), n) for day, n in overview.per_day],
+        width=charts.WIDE,
         hrefs=[f"{list_url}?start_from={day}&start_to={day}" for day, _ in overview.per_day],
     )
     hours = charts.column_chart(
@@ -77,11 +78,12 @@ def _charts(character: ConvaiCharacter, overview: Overview) -> dict[str, Any]:
             )
             for bucket in overview.lengths
         ],
+        labelled=range(len(overview.lengths)),
     )
     shares = charts.share_chart(
         [
             (
-                "Added to long-term memory",
+                "In long-term memory",
                 overview.in_memory,
                 overview.sessions,
                 to_list(memory="yes"),
