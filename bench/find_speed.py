@@ -1,6 +1,7 @@
 """Finding on a 100,000-session store: a filtered list page and full-text search, each against
 a view that renders the same rows from a Python list without the database, and search against
-a LIKE scan of the same lines; the last page of a list against the first. All in one run.
+a LIKE scan of the same lines; the last page of a list against the first; the character's
+overview, for its default period and longer ones, against the list's first page. All in one run.
 
 Needs a store filled by `manage.py load_scale_data` (user "demo"), named by DATABASE_URL and
 read with the CONVAI_KEY_ENCRYPTION_KEYS it was filled with:
@@ -34,6 +35,7 @@ def main() -> None:
     from convai_dashboard.history.models import ConvaiCharacter, Line
     from convai_dashboard.history.search import matching_line_ids
     from convai_dashboard.history.text import parse_query
+    from convai_dashboard.pages import overview as overview_pages
     from convai_dashboard.pages import search as search_pages
     from convai_dashboard.pages import sessions
     from convai_dashboard.sandbox import LARGE_CHARACTER_ID
@@ -78,6 +80,16 @@ def main() -> None:
 
         return view
 
+    def overview(period: str) -> Callable[[], object]:
+        def view() -> object:
+            response = overview_pages.character_overview(
+                page_request(user, f"{list_path}overview/?period={period}"), LARGE_CHARACTER_ID
+            )
+            assert response.status_code == 200, response.status_code
+            return response
+
+        return view
+
     like = "ILIKE" if connection.vendor == "postgresql" else "LIKE"
 
     def like_scan(text: str) -> Callable[[], object]:
@@ -115,6 +127,9 @@ def main() -> None:
         f"filtered list ({options.filters})": median_ms(ours(options.filters), runs),
         "unfiltered list, first page": median_ms(ours(""), runs),
         "unfiltered list, last page": median_ms(ours("last=1"), runs),
+        "overview, last 30 days (the default)": median_ms(overview("30"), runs),
+        "overview, last 365 days": median_ms(overview("365"), runs),
+        "overview, all time": median_ms(overview("all"), runs),
         "search view, word": median_ms(search(word), runs),
         "search view, phrase": median_ms(search(f'"{phrase}"'), runs),
         "search query, word": median_ms(engine(word), runs),
@@ -144,6 +159,13 @@ def main() -> None:
         )
     last, first = results["unfiltered list, last page"], results["unfiltered list, first page"]
     print(f"last page / first page: {last / first:.2f}x (aim: at most 2x)")
+    print(
+        "overview / unfiltered list first page (aim: at most 3x): "
+        + ", ".join(
+            f"{results[f'overview, {period}'] / first:.2f}x {period}"
+            for period in ("last 30 days (the default)", "last 365 days", "all time")
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -81,6 +81,7 @@ def main_pages(ids: dict[str, str]) -> list[str]:
         "/flags/",
         f"/characters/{char}/flags/",
         f"/characters/{char}/tags/",
+        f"/characters/{char}/overview/?period=all",
         f"/characters/{char}/sessions/{sid}/lines/1/flag/",
     ]
 

@@ -55,6 +55,7 @@ def owned(owner):
 # (method, url) of every page that names something a user holds.
 HISTORY_URLS = [
     ("get", "/characters/{char}/"),
+    ("get", "/characters/{char}/overview/"),
     ("post", "/characters/{char}/refresh/"),
     ("get", "/characters/{char}/sessions/{sid}/"),
     ("post", "/characters/{char}/sessions/{sid}/refetch/"),

@@ -190,7 +190,23 @@ class ChatSession(models.Model):
         ]
         # Keyset pagination walks these in either direction, for each sort of the list.
         indexes = [
-            models.Index(fields=["character", "started_at", "session_id"], name="session_by_start"),
+            # After the list's order, every column the overview of a period counts, so that
+            # each of its aggregates is one range scan of this index and never reads the table
+            # (history.overview). Wider than the list needs; a second index for the overview
+            # alone cost more to write (docs/performance.md, "Overview").
+            models.Index(
+                fields=[
+                    "character",
+                    "started_at",
+                    "session_id",
+                    "review_status",
+                    "in_memory",
+                    "has_trigger",
+                    "interaction_count",
+                    "transcript_fetched_at",
+                ],
+                name="session_by_start",
+            ),
             models.Index(
                 fields=["character", "interaction_count", "session_id"], name="session_by_length"
             ),

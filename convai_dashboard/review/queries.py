@@ -155,3 +155,9 @@ def authors(characters: QuerySet[ConvaiCharacter]) -> QuerySet[Any]:
         .objects.filter(Q(pk__in=Flag.objects.filter(character__in=characters).values("author")))
         .order_by("username")
     )
+
+
+def open_flag_count(character: ConvaiCharacter) -> int:
+    """The character's open flags: what its writers have yet to answer, as the backlog
+    filtered to open flags lists them."""
+    return Flag.objects.filter(character=character, status=FlagStatus.OPEN).count()

@@ -168,9 +168,11 @@ function superseded(event) {
   const region = event.detail.target;
   return Boolean(region && READING.has(region.id) && event.detail.xhr !== newestReading);
 }
+let focusAtRequest = null;
 document.addEventListener("htmx:beforeRequest", (event) => {
   const region = event.detail.target;
   if (region && READING.has(region.id)) newestReading = event.detail.xhr;
+  focusAtRequest = document.activeElement;
 });
 document.addEventListener("htmx:beforeSwap", (event) => {
   if (superseded(event)) event.detail.shouldSwap = false;
@@ -202,9 +204,13 @@ document.addEventListener("htmx:afterSettle", (event) => {
   if (event.detail.requestConfig && event.detail.requestConfig.verb === "get"
       && region.id === "sync-status") return; // the poll: said only when it ends, below
   const heading = region.querySelector("h2[tabindex], h1[tabindex]");
-  const keepsFocus = document.activeElement && document.activeElement !== document.body
-    && region.contains(document.activeElement);
-  if (heading && !keepsFocus) heading.focus({ preventScroll: region.id === "session-list" });
+  // Focus moves on unless the reader has moved it meanwhile (a key such as "/"), or htmx kept
+  // it on the control that asked (a filter), which the swap replaced with its twin.
+  const now = document.activeElement;
+  const lost = !now || now === document.body || !now.isConnected;
+  if (heading && (lost || now === focusAtRequest)) {
+    heading.focus({ preventScroll: region.id === "session-list" });
+  }
   announce(`${heading ? heading.textContent.trim() : REGION_NAMES[region.id]} updated.`);
 });
 document.addEventListener("sync-finished", () => announce("The sync has finished."));
