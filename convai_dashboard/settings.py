@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -42,6 +43,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "django_tasks_db",
+    "axes",
     "convai_dashboard.accounts",
     "convai_dashboard.history",
     "convai_dashboard.review",
@@ -63,6 +65,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lock-out page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "convai_dashboard.urls"
@@ -127,6 +131,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Axes first: it refuses a locked-out sign-in before the password is hashed, which costs the
+# server far more than the attacker.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -176,10 +186,30 @@ SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
-if env_bool("DJANGO_BEHIND_TLS_PROXY", False):
+_BEHIND_PROXY = env_bool("DJANGO_BEHIND_TLS_PROXY", False)
+if _BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 SILENCED_SYSTEM_CHECKS = ["security.W021"] if not SECURE_HSTS_PRELOAD else []
+
+# --- Sign-in throttling (django-axes) ----------------------------------------------------------
+# Failed sign-ins to /login/ and /admin/login/ are counted per user name and address together:
+# guessing an account's password from one address stops after the limit, while one person's typos
+# never lock out colleagues behind the same office address, nor the account's owner elsewhere.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# Not verbose: no banner on every manage.py command (cron would mail it), and no user agent in
+# the log lines.
+AXES_VERBOSE = False
+# Failed sign-ins are logged with the user name and address they came from (axes masks both by
+# default); the password never is.
+AXES_SENSITIVE_PARAMETERS: list[str] = []
+if _BEHIND_PROXY:
+    # Behind the proxy every connection comes from the proxy: count the address it saw instead.
+    AXES_CLIENT_IP_CALLABLE = "convai_dashboard.accounts.signin.client_ip"
 
 # --- Convai ---------------------------------------------------------------------------------
 CONVAI_API_URL = env_str("CONVAI_API_URL", "https://api.convai.com").rstrip("/")
