@@ -259,5 +259,10 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("DJANGO_LOG_LEVEL", "INFO")},
     # urllib3 logs retried URLs at DEBUG; the API key travels in a header it never logs, but
     # keep it quiet anyway so a DEBUG log level cannot grow into a request dump.
-    "loggers": {"urllib3": {"level": "WARNING"}},
+    "loggers": {
+        "urllib3": {"level": "WARNING"},
+        # Failed sign-ins and lock-outs are warnings; axes's notes on every good sign-in are not
+        # worth a line each.
+        "axes": {"level": "WARNING"},
+    },
 }
