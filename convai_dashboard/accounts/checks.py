@@ -21,13 +21,14 @@ from convai_dashboard.accounts.models import ApiKey, CharacterAccess
 from convai_dashboard.convai import (
     CharacterNotAccessible,
     ConvaiError,
+    ConvaiTimeout,
     ConvaiUnavailable,
     InvalidApiKey,
     RateLimited,
     RequestRejected,
     UnexpectedResponse,
 )
-from convai_dashboard.convai.configured import client_for
+from convai_dashboard.convai.configured import client_for, page_limits
 
 # --- keys -----------------------------------------------------------------------------------
 
@@ -41,7 +42,7 @@ class KeyCheck:
 def check_key(secret: str, *, base_url: str | None = None) -> KeyCheck:
     """Checks a key against Convai before it is saved. Raises InvalidApiKey for a key Convai
     refuses."""
-    with client_for(secret, base_url=base_url) as client:
+    with client_for(secret, base_url=base_url, **page_limits()) as client:
         try:
             client.list_characters()
         except InvalidApiKey:
@@ -93,6 +94,10 @@ def delete_key(key: ApiKey) -> int:
 # --- access to characters -------------------------------------------------------------------
 
 
+# What to do when Convai was too slow for a page (CONVAI_PAGE_TIMEOUT).
+_TRY_AGAIN_SOON = "A page waits for Convai only a few seconds: try again in a minute."
+
+
 @dataclass(frozen=True)
 class Granted:
     """The answer to "add this character": the access, or why there is none."""
@@ -109,7 +114,7 @@ def add_character(
     """Grants (or restores) the owner's access to a character once Convai has answered for its
     chat history under this key. A refusal, or a Convai that cannot be asked, grants nothing."""
     try:
-        with client_for(key.secret(), base_url=base_url) as client:
+        with client_for(key.secret(), base_url=base_url, **page_limits()) as client:
             # The proof is the history itself answering: limit 1 costs Convai next to nothing.
             client.list_sessions(character_id, limit=1)
             name, note = _name_of(client, character_id)
@@ -119,6 +124,12 @@ def add_character(
         return Granted(None, f"Key “{key.label}”: {error.user_message}", field="api_key")
     except CharacterNotAccessible as error:
         return Granted(None, error.user_message, field="character_id")
+    except ConvaiTimeout as error:
+        return Granted(
+            None,
+            f"Nothing was added: {error} Access is granted only once Convai answers for the "
+            f"character. {_TRY_AGAIN_SOON}",
+        )
     except ConvaiError as error:
         return Granted(None, f"Nothing was added. {error.user_message}")
     access, created = grant(owner, key, character_id, name)
@@ -162,10 +173,12 @@ class Imported:
 def import_characters(owner: Any, key: ApiKey, *, base_url: str | None = None) -> Imported:
     """Grants access to every character of the key's account, as Convai lists them."""
     try:
-        with client_for(key.secret(), base_url=base_url) as client:
+        with client_for(key.secret(), base_url=base_url, **page_limits()) as client:
             found = client.list_characters()
     except crypto.UndecryptableKey as error:
         return Imported(0, 0, str(error), ok=False)
+    except ConvaiTimeout as error:
+        return Imported(0, 0, f"Nothing was imported: {error} {_TRY_AGAIN_SOON}", ok=False)
     except ConvaiError as error:
         return Imported(0, 0, f"Nothing was imported. {error.user_message}", ok=False)
     added = sum(grant(owner, key, info.character_id, info.name)[1] for info in found)
