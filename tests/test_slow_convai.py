@@ -147,3 +147,18 @@ def test_a_sync_waits_longer_than_a_page_does(owner, owner_client, held, sandbox
     run = sync.run(run, concurrency=4)
     assert run.status == SyncStatus.DONE, run.stop_reason
     assert character.sessions.count() > 0
+
+
+def test_adding_under_a_slow_convai_skips_the_name_rather_than_wait_twice(
+    owner_client, owner, sandbox, settings
+):
+    settings.CONVAI_PAGE_TIMEOUT = PAGE_TIMEOUT
+    # Each answer takes most of what a page waits: the history answers, the name would not.
+    sandbox.latency_ms = 700
+    key = make_key(owner)
+    response = owner_client.post(
+        "/characters/add/", {"add-api_key": key.pk, "add-character_id": ASTRONAUT_ID}, follow=True
+    )
+    assert "Name not asked for: Convai was slow to answer." in response.content.decode()
+    assert owner.character_accesses.get().character_id == ASTRONAUT_ID
+    assert [r.path for r in sandbox.requests] == ["/character/chatHistory/list"]

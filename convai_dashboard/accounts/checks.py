@@ -10,6 +10,7 @@ Each function that a page calls returns what to tell the user; none raises a Con
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -96,6 +97,8 @@ def delete_key(key: ApiKey) -> int:
 
 # What to do when Convai was too slow for a page (CONVAI_PAGE_TIMEOUT).
 _TRY_AGAIN_SOON = "A page waits for Convai only a few seconds: try again in a minute."
+# Seconds below which a call that only adds a nicety is not worth making.
+_SHORTEST_WAIT = 0.5
 
 
 @dataclass(frozen=True)
@@ -113,11 +116,17 @@ def add_character(
 ) -> Granted:
     """Grants (or restores) the owner's access to a character once Convai has answered for its
     chat history under this key. A refusal, or a Convai that cannot be asked, grants nothing."""
+    limits = page_limits()
+    started = time.monotonic()
     try:
-        with client_for(key.secret(), base_url=base_url, **page_limits()) as client:
+        secret = key.secret()
+        with client_for(secret, base_url=base_url, **limits) as client:
             # The proof is the history itself answering: limit 1 costs Convai next to nothing.
             client.list_sessions(character_id, limit=1)
-            name, note = _name_of(client, character_id)
+        # The name is a nicety (pages fall back to the ID): it gets what is left of the wait a
+        # page allows, so a slow Convai cannot make adding take two page timeouts.
+        left = limits["read_timeout"] - (time.monotonic() - started)
+        name, note = _name_of(secret, character_id, base_url, {**limits, "read_timeout": left})
     except crypto.UndecryptableKey as error:
         return Granted(None, str(error), field="api_key")
     except InvalidApiKey as error:
@@ -137,10 +146,15 @@ def add_character(
     return Granted(access, f"{access.display_name} {done}.", note=note)
 
 
-def _name_of(client: Any, character_id: str) -> tuple[str, str]:
-    """The character's name, if the key's plan lets Convai tell it; and a note if not."""
+def _name_of(
+    secret: str, character_id: str, base_url: str | None, limits: dict[str, Any]
+) -> tuple[str, str]:
+    """The character's name, if the key's plan lets Convai tell it in time; and a note if not."""
+    if limits["read_timeout"] < _SHORTEST_WAIT:
+        return "", "Name not asked for: Convai was slow to answer."
     try:
-        return client.get_character(character_id).name, ""
+        with client_for(secret, base_url=base_url, **limits) as client:
+            return client.get_character(character_id).name, ""
     except ConvaiError as error:
         # /character/get is on another plan tier, or broken; the history answered already.
         return "", f"Name unavailable: {error.convai_message or error}."
