@@ -42,6 +42,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    # Before django_tasks_db: its `db_worker` command (with a heartbeat) replaces that app's.
+    "convai_dashboard.ops",
     "django_tasks_db",
     "axes",
     "convai_dashboard.accounts",
@@ -190,6 +192,8 @@ _BEHIND_PROXY = env_bool("DJANGO_BEHIND_TLS_PROXY", False)
 if _BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
+# Monitors may ask for /healthz over plain HTTP from inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SILENCED_SYSTEM_CHECKS = ["security.W021"] if not SECURE_HSTS_PRELOAD else []
 
 # --- Sign-in throttling (django-axes) ----------------------------------------------------------
@@ -253,6 +257,9 @@ SYNC_MAX_RETRY_AFTER = env_float("SYNC_MAX_RETRY_AFTER", 120.0)
 SYNC_SETTLE_MINUTES = env_int("SYNC_SETTLE_MINUTES", 60, minimum=0)
 # A running sync that has not reported progress for this long was killed (worker restart).
 SYNC_STALE_SECONDS = env_int("SYNC_STALE_SECONDS", 30, minimum=5)
+# Each task worker writes a heartbeat this often; /healthz reports a worker gone after three
+# missed beats.
+WORKER_HEARTBEAT_SECONDS = env_int("WORKER_HEARTBEAT_SECONDS", 10, minimum=1)
 
 SESSIONS_PER_PAGE = env_int("DASHBOARD_SESSIONS_PER_PAGE", 50, minimum=1)
 
