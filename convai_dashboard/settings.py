@@ -16,6 +16,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
 from convai_dashboard.env import env_bool, env_float, env_int, env_list, env_str
+from convai_dashboard.logformat import JSON_LOG_FORMATTER
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -263,10 +264,20 @@ WORKER_HEARTBEAT_SECONDS = env_int("WORKER_HEARTBEAT_SECONDS", 10, minimum=1)
 
 SESSIONS_PER_PAGE = env_int("DASHBOARD_SESSIONS_PER_PAGE", 50, minimum=1)
 
+# JSON lines on stdout (python-json-logger), one object a record, for a log collector; plain text
+# on stderr otherwise. `make serve` turns it on; gunicorn.conf.py logs the same way.
+LOG_JSON = env_bool("DJANGO_LOG_JSON", False)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"json": JSON_LOG_FORMATTER},
+    "handlers": {
+        "console": (
+            {"class": "logging.StreamHandler", "stream": "ext://sys.stdout", "formatter": "json"}
+            if LOG_JSON
+            else {"class": "logging.StreamHandler"}
+        )
+    },
     "root": {"handlers": ["console"], "level": env_str("DJANGO_LOG_LEVEL", "INFO")},
     # urllib3 logs retried URLs at DEBUG; the API key travels in a header it never logs, but
     # keep it quiet anyway so a DEBUG log level cannot grow into a request dump.

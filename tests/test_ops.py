@@ -1,10 +1,12 @@
 """Running it: /healthz (the database and the task worker's heartbeat, without sign-in or
-secrets), and the heartbeat a real `db_worker` writes."""
+secrets), the heartbeat a real `db_worker` writes, JSON-lines logs, and gunicorn with the
+project's gunicorn.conf.py."""
 
 from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -188,3 +190,75 @@ def test_a_real_worker_process_beats_and_healthz_sees_it_stop(tmp_path):
     status, body = _manage(env, "shell", "--no-imports", "-c", ASK_HEALTHZ).stdout.split(" ", 1)
     assert status == "503"
     assert json.loads(body)["worker"]["last_heartbeat"] is not None
+
+
+def test_logs_are_json_lines_on_stdout_when_asked(tmp_path):
+    env = _env(tmp_path, DJANGO_LOG_JSON="1")
+    said = _manage(
+        env,
+        "shell",
+        "--no-imports",
+        "-c",
+        "import logging; log = logging.getLogger('convai_dashboard.ops');"
+        "log.warning('a %s line', 'structured', extra={'character': 'abc'});"
+        "\ntry:\n    1 / 0\nexcept ZeroDivisionError:\n    log.exception('it broke')",
+    )
+    lines = [json.loads(line) for line in said.stdout.splitlines()]
+    assert lines[0]["level"] == "WARNING" and lines[0]["logger"] == "convai_dashboard.ops"
+    assert lines[0]["message"] == "a structured line" and lines[0]["character"] == "abc"
+    assert lines[0]["time"].endswith("+00:00")
+    assert lines[1]["message"] == "it broke" and "ZeroDivisionError" in lines[1]["exc_info"]
+    assert said.stderr == ""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_gunicorn_serves_the_dashboard_with_the_projects_settings_and_json_logs(tmp_path):
+    env = _env(tmp_path, DJANGO_LOG_JSON="1")
+    _manage(env, "migrate", "-v0")
+    port = _free_port()
+    server = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
+                    sock.sendall(b"GET /healthz HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+                    # HTTP/1.0: the server closes the connection after its answer.
+                    answer = b"".join(iter(lambda: sock.recv(65536), b"")).decode()
+                break
+            except OSError:
+                assert time.monotonic() < deadline and server.poll() is None, (
+                    "gunicorn did not start"
+                )
+                time.sleep(0.3)
+        # No worker runs here, so the answer is 503; what matters is who gave it, and how.
+        assert answer.startswith("HTTP/1.0 503") and '"worker": {"ok": false' in answer
+    finally:
+        server.terminate()
+        out, _ = server.communicate(timeout=60)
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert {"gunicorn.error", "gunicorn.access"} <= {line["logger"] for line in lines}
+    assert any(
+        '"GET /healthz HTTP/1.0" 503' in line["message"]
+        for line in lines
+        if line["logger"] == "gunicorn.access"
+    )
+    assert any("Using worker: gthread" in line["message"] for line in lines)
