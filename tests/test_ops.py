@@ -114,7 +114,8 @@ def test_healthz_takes_no_posts(client):
     assert client.post("/healthz").status_code == 405
 
 
-@pytest.mark.django_db
+# Outside a test transaction, as a worker runs: its loop closes connections found in one.
+@pytest.mark.django_db(transaction=True)
 def test_the_worker_command_beats_when_it_starts(client):
     call_command("db_worker", "--batch", "--no-reload", "--no-startup-delay", verbosity=0)
     assert WorkerHeartbeat.objects.count() == 1
