@@ -47,7 +47,7 @@ def test_the_first_visit_shows_itself_fetching_then_swaps_in_the_list(
     assert "<html" in page and "Fetching the session list from Convai" in page
     assert sandbox.requests == [], "the page itself waits on no Convai call"
     # The form that fetches: htmx sends it as soon as it is shown; without JS, its button.
-    assert f'hx-post="{url}refresh/" hx-trigger="load"' in page
+    assert f'data-hx-post="{url}refresh/" data-hx-trigger="load"' in page
     assert f'action="{url}refresh/"' in page
     fragment = fetch_list(owner_client, astronaut).content.decode()
     assert fragment.lstrip().startswith('<section id="session-list"')
@@ -71,7 +71,7 @@ def test_a_failed_first_fetch_says_why_and_does_not_fetch_again_by_itself(
     fragment = fetch_list(owner_client, astronaut).content.decode()
     assert "Could not refresh the session list." in fragment and "HTTP 503" in fragment
     # The answer shows the failure, not a new "fetching" form that would ask again at once.
-    assert 'hx-trigger="load"' not in fragment
+    assert 'data-hx-trigger="load"' not in fragment
 
 
 def test_the_list_is_a_fragment_for_htmx_and_whole_for_a_history_restore(owner_client, astronaut):
@@ -165,7 +165,7 @@ def test_opening_an_unstored_session_shows_it_fetching_then_its_bubbles(
     page = owner_client.get(url).content.decode()
     assert '<section id="session-list"' in page, "the deep link is the whole page"
     assert "Fetching this transcript from Convai" in page
-    assert f'hx-post="{url}refetch/" hx-trigger="load"' in page
+    assert f'data-hx-post="{url}refetch/" data-hx-trigger="load"' in page
     assert "Convai has no interactions" not in page
     assert len(sandbox.requests) == asked, "the page itself waits on no Convai call"
     # Without JavaScript, the form's button fetches it and comes back to the page.
@@ -189,8 +189,9 @@ def test_an_htmx_click_gets_only_the_transcript_which_then_fetches_itself(owner_
     assert page.lstrip().startswith('<section id="transcript"')
     assert "session-list" not in page
     # The fetch keeps the list's query, so the pane's moves follow the list as sorted.
-    assert f'hx-post="/characters/{ASTRONAUT_ID}/sessions/{REAL_SESSION}/refetch/?sort=oldest"' in (
-        page
+    assert (
+        f'data-hx-post="/characters/{ASTRONAUT_ID}/sessions/{REAL_SESSION}/refetch/?sort=oldest"'
+        in (page)
     )
     page = fetch_transcript(owner_client, astronaut, REAL_SESSION, "?sort=oldest").content.decode()
     assert page.lstrip().startswith('<section id="transcript"')
