@@ -1,13 +1,15 @@
-# Quick start: `make demo` serves the demo, `make test` runs every check and test.
+# Quick start: `make demo` serves the demo, `make test` runs every check and test, `make serve`
+# runs the production setup locally (bin/serve).
 VENV := .venv
 PY := $(VENV)/bin/python
 PYTHON ?= $(shell bin/find-python)
 POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 export DJANGO_DEBUG ?= 1
-# `make demo DEMO_PORT=8001 SANDBOX_PORT=8766` moves the demo's two servers.
-export DEMO_PORT SANDBOX_PORT
+# `make demo DEMO_PORT=8001 SANDBOX_PORT=8766` moves the demo's two servers; `make serve
+# SERVE_PORT=8001` moves the production setup.
+export DEMO_PORT SANDBOX_PORT SERVE_PORT
 
-.PHONY: install demo test lint pytest test-postgres screenshots
+.PHONY: install demo serve test lint pytest test-postgres screenshots
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,6 +21,9 @@ install: $(VENV)/.installed
 
 demo: install
 	bin/demo
+
+serve: install
+	bin/serve
 
 lint: install
 	$(VENV)/bin/ruff check .

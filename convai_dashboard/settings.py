@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -15,6 +16,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
 from convai_dashboard.env import env_bool, env_float, env_int, env_list, env_str
+from convai_dashboard.logformat import JSON_LOG_FORMATTER
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -41,7 +43,10 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    # Before django_tasks_db: its `db_worker` command (with a heartbeat) replaces that app's.
+    "convai_dashboard.ops",
     "django_tasks_db",
+    "axes",
     "convai_dashboard.accounts",
     "convai_dashboard.history",
     "convai_dashboard.review",
@@ -63,6 +68,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lock-out page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "convai_dashboard.urls"
@@ -128,6 +135,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Axes first: it refuses a locked-out sign-in before the password is hashed, which costs the
+# server far more than the attacker.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -177,20 +190,46 @@ SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
-if env_bool("DJANGO_BEHIND_TLS_PROXY", False):
+_BEHIND_PROXY = env_bool("DJANGO_BEHIND_TLS_PROXY", False)
+if _BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
+# Monitors may ask for /healthz over plain HTTP from inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SILENCED_SYSTEM_CHECKS = ["security.W021"] if not SECURE_HSTS_PRELOAD else []
+
+# --- Sign-in throttling (django-axes) ----------------------------------------------------------
+# Failed sign-ins to /login/ and /admin/login/ are counted per user name and address together:
+# guessing an account's password from one address stops after the limit, while one person's typos
+# never lock out colleagues behind the same office address, nor the account's owner elsewhere.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# Not verbose: no banner on every manage.py command (cron would mail it), and no user agent in
+# the log lines.
+AXES_VERBOSE = False
+# Failed sign-ins are logged with the user name and address they came from (axes masks both by
+# default); the password never is.
+AXES_SENSITIVE_PARAMETERS: list[str] = []
+if _BEHIND_PROXY:
+    # Behind the proxy every connection comes from the proxy: count the address it saw instead.
+    AXES_CLIENT_IP_CALLABLE = "convai_dashboard.accounts.signin.client_ip"
 
 # --- Convai ---------------------------------------------------------------------------------
 CONVAI_API_URL = env_str("CONVAI_API_URL", "https://api.convai.com").rstrip("/")
 CONVAI_CONNECT_TIMEOUT = env_float("CONVAI_CONNECT_TIMEOUT", 3.05, minimum=0.1)
 CONVAI_READ_TIMEOUT = env_float("CONVAI_READ_TIMEOUT", 20.0, minimum=0.1)
+# Seconds a person's page request waits for Convai's answer, so that a slow Convai holds a server
+# thread for seconds, not for the read timeout above (syncs, in the background, keep that one).
+# A page that needs what is not stored yet shows itself first, and fetches in a request of its own.
+CONVAI_PAGE_TIMEOUT = env_float("CONVAI_PAGE_TIMEOUT", 5.0, minimum=0.1)
 CONVAI_RETRIES = env_int("CONVAI_RETRIES", 3, minimum=0)
 # Seconds; retries wait 0, then 2x, 4x... this (capped at 8 s) unless Convai says Retry-After.
 CONVAI_BACKOFF_FACTOR = env_float("CONVAI_BACKOFF_FACTOR", 0.5)
-# A Retry-After longer than this is not waited for inside a page request: the user is told when
-# to try again instead.
+# A Retry-After longer than this (or than CONVAI_PAGE_TIMEOUT) is not waited for inside a page
+# request: the user is told when to try again instead.
 CONVAI_MAX_RETRY_AFTER = env_float("CONVAI_MAX_RETRY_AFTER", 10.0)
 
 # Fernet keys (comma-separated, newest first) that encrypt stored Convai API keys. Several keys
@@ -220,16 +259,34 @@ SYNC_MAX_RETRY_AFTER = env_float("SYNC_MAX_RETRY_AFTER", 120.0)
 SYNC_SETTLE_MINUTES = env_int("SYNC_SETTLE_MINUTES", 60, minimum=0)
 # A running sync that has not reported progress for this long was killed (worker restart).
 SYNC_STALE_SECONDS = env_int("SYNC_STALE_SECONDS", 30, minimum=5)
+# Each task worker writes a heartbeat this often; /healthz reports a worker gone after three
+# missed beats.
+WORKER_HEARTBEAT_SECONDS = env_int("WORKER_HEARTBEAT_SECONDS", 10, minimum=1)
 
 SESSIONS_PER_PAGE = env_int("DASHBOARD_SESSIONS_PER_PAGE", 50, minimum=1)
 SEARCH_HITS_PER_PAGE = env_int("DASHBOARD_SEARCH_HITS_PER_PAGE", 50, minimum=1)
 
+# JSON lines on stdout (python-json-logger), one object a record, for a log collector; plain text
+# on stderr otherwise. `make serve` turns it on; gunicorn.conf.py logs the same way.
+LOG_JSON = env_bool("DJANGO_LOG_JSON", False)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"json": JSON_LOG_FORMATTER},
+    "handlers": {
+        "console": (
+            {"class": "logging.StreamHandler", "stream": "ext://sys.stdout", "formatter": "json"}
+            if LOG_JSON
+            else {"class": "logging.StreamHandler"}
+        )
+    },
     "root": {"handlers": ["console"], "level": env_str("DJANGO_LOG_LEVEL", "INFO")},
     # urllib3 logs retried URLs at DEBUG; the API key travels in a header it never logs, but
     # keep it quiet anyway so a DEBUG log level cannot grow into a request dump.
-    "loggers": {"urllib3": {"level": "WARNING"}},
+    "loggers": {
+        "urllib3": {"level": "WARNING"},
+        # Failed sign-ins and lock-outs are warnings; axes's notes on every good sign-in are not
+        # worth a line each.
+        "axes": {"level": "WARNING"},
+    },
 }

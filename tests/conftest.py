@@ -34,6 +34,7 @@ def sandbox(sandbox_server: SandboxServer, settings: Any) -> Iterator[SandboxSer
     sandbox_server.reset()
     settings.CONVAI_API_URL = sandbox_server.url
     settings.CONVAI_READ_TIMEOUT = 2.0
+    settings.CONVAI_PAGE_TIMEOUT = 2.0
     settings.CONVAI_RETRIES = 1
     settings.CONVAI_BACKOFF_FACTOR = 0.01
     settings.CONVAI_MAX_RETRY_AFTER = 0.5

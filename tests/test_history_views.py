@@ -25,12 +25,53 @@ def astronaut(owner, sandbox):
     return make_character(owner, make_key(owner), character_id=ASTRONAUT_ID, name="DK")
 
 
-def test_the_first_visit_fetches_the_session_list(owner_client, astronaut):
-    page = owner_client.get(f"/characters/{astronaut.character_id}/").content.decode()
-    assert "79 sessions stored" in page
-    assert "2025-08-20 15:53" in page
-    assert "UTC" in page
-    assert "<html" in page
+def fetch_list(client, character):
+    """What the list's "fetching" form sends, as htmx sends it on a first visit."""
+    return client.post(f"/characters/{character.character_id}/refresh/", **HTMX)
+
+
+def fetch_transcript(client, character, session_id, query=""):
+    """What the transcript's "fetching" form sends, as htmx sends it."""
+    return client.post(
+        f"/characters/{character.character_id}/sessions/{session_id}/refetch/{query}",
+        HTTP_HX_TARGET="transcript",
+        **HTMX,
+    )
+
+
+def test_the_first_visit_shows_itself_fetching_then_swaps_in_the_list(
+    owner_client, astronaut, sandbox
+):
+    url = f"/characters/{astronaut.character_id}/"
+    page = owner_client.get(url).content.decode()
+    assert "<html" in page and "Fetching the session list from Convai" in page
+    assert sandbox.requests == [], "the page itself waits on no Convai call"
+    # The form that fetches: htmx sends it as soon as it is shown; without JS, its button.
+    assert f'data-hx-post="{url}refresh/" data-hx-trigger="load"' in page
+    assert f'action="{url}refresh/"' in page
+    fragment = fetch_list(owner_client, astronaut).content.decode()
+    assert fragment.lstrip().startswith('<section id="session-list"')
+    assert "79 sessions stored" in fragment and "2025-08-20 15:53" in fragment
+    assert "Fetching the session list" not in fragment
+    page = owner_client.get(url).content.decode()
+    assert "79 sessions stored" in page and "UTC" in page
+    assert "Fetching the session list" not in page
+
+
+def test_without_javascript_the_fetching_button_fetches_the_list(owner_client, astronaut):
+    response = owner_client.post(f"/characters/{astronaut.character_id}/refresh/", follow=True)
+    assert response.redirect_chain[-1][0] == f"/characters/{astronaut.character_id}/"
+    assert "79 sessions stored" in response.content.decode()
+
+
+def test_a_failed_first_fetch_says_why_and_does_not_fetch_again_by_itself(
+    owner_client, astronaut, sandbox
+):
+    sandbox.fault = "error_503_html"
+    fragment = fetch_list(owner_client, astronaut).content.decode()
+    assert "Could not refresh the session list." in fragment and "HTTP 503" in fragment
+    # The answer shows the failure, not a new "fetching" form that would ask again at once.
+    assert 'data-hx-trigger="load"' not in fragment
 
 
 def test_the_list_is_a_fragment_for_htmx_and_whole_for_a_history_restore(owner_client, astronaut):
@@ -63,7 +104,7 @@ def pager_link(page: str, rel: str) -> str | None:
 @override_settings(SESSIONS_PER_PAGE=10)
 def test_it_pages_through_every_session_once_newest_first(owner_client, astronaut):
     url = f"/characters/{astronaut.character_id}/"
-    owner_client.get(url)  # the first visit stores the list
+    fetch_list(owner_client, astronaut)
     expected = list(
         ChatSession.objects.order_by("-started_at", "-session_id").values_list(
             "session_id", flat=True
@@ -80,6 +121,7 @@ def test_it_pages_through_every_session_once_newest_first(owner_client, astronau
 @override_settings(SESSIONS_PER_PAGE=10)
 def test_the_last_page_is_one_link_away_and_pages_back(owner_client, astronaut):
     url = f"/characters/{astronaut.character_id}/"
+    fetch_list(owner_client, astronaut)
     last = owner_client.get(url + "?last=1").content.decode()
     oldest = list(ChatSession.objects.order_by("started_at", "session_id")[:10])
     assert listed(last) == [s.session_id for s in reversed(oldest)]
@@ -105,6 +147,7 @@ def test_the_last_page_is_one_link_away_and_pages_back(owner_client, astronaut):
 def test_bad_list_input_is_a_clear_400_with_the_list_still_shown(
     owner_client, astronaut, query, words
 ):
+    fetch_list(owner_client, astronaut)
     response = owner_client.get(f"/characters/{astronaut.character_id}/?{query}")
     page = response.content.decode()
     assert response.status_code == 400
@@ -113,20 +156,32 @@ def test_bad_list_input_is_a_clear_400_with_the_list_still_shown(
     assert "79 sessions stored" in page
 
 
-def test_opening_a_session_fetches_and_shows_its_bubbles(owner_client, astronaut):
-    owner_client.get(f"/characters/{astronaut.character_id}/")
-    response = owner_client.get(f"/characters/{astronaut.character_id}/sessions/{REAL_SESSION}/")
+def test_opening_an_unstored_session_shows_it_fetching_then_its_bubbles(
+    owner_client, astronaut, sandbox
+):
+    fetch_list(owner_client, astronaut)
+    url = f"/characters/{astronaut.character_id}/sessions/{REAL_SESSION}/"
+    asked = len(sandbox.requests)
+    page = owner_client.get(url).content.decode()
+    assert '<section id="session-list"' in page, "the deep link is the whole page"
+    assert "<strong>Fetching this transcript from Convai" in page
+    assert f'data-hx-post="{url}refetch/" data-hx-trigger="load"' in page
+    assert "Convai has no interactions" not in page
+    assert len(sandbox.requests) == asked, "the page itself waits on no Convai call"
+    # Without JavaScript, the form's button fetches it and comes back to the page.
+    response = owner_client.post(f"{url}refetch/", follow=True)
+    assert response.redirect_chain[-1][0] == url
     page = response.content.decode()
     assert "bubble-player" in page and "bubble-character" in page
     assert "Hello. Who are you?" in page
     assert "15:39:20" in page
-    assert '<section id="session-list"' in page, "the deep link is the whole page"
+    assert "<strong>Fetching this transcript" not in page
 
 
-def test_an_htmx_click_gets_only_the_transcript(owner_client, astronaut):
-    owner_client.get(f"/characters/{astronaut.character_id}/")
+def test_an_htmx_click_gets_only_the_transcript_which_then_fetches_itself(owner_client, astronaut):
+    fetch_list(owner_client, astronaut)
     response = owner_client.get(
-        f"/characters/{astronaut.character_id}/sessions/{REAL_SESSION}/",
+        f"/characters/{astronaut.character_id}/sessions/{REAL_SESSION}/?sort=oldest",
         HTTP_HX_TARGET="transcript",
         **HTMX,
     )
@@ -134,11 +189,22 @@ def test_an_htmx_click_gets_only_the_transcript(owner_client, astronaut):
     # Only the transcript, after the title it gives the page (htmx takes a top-level <title>).
     assert re.match(r"\s*<title>Session of [^<]+</title>\s*<section id=\"transcript\"", page)
     assert "session-list" not in page
-    session = ChatSession.objects.get(session_id=REAL_SESSION)
-    row_update = (
-        f'id="count-{session.pk}" data-hx-swap-oob="true">{session.interaction_count} interactions'
+    # The fetch keeps the list's query, so the pane's moves follow the list as sorted.
+    assert (
+        f'data-hx-post="/characters/{ASTRONAUT_ID}/sessions/{REAL_SESSION}/refetch/?sort=oldest"'
+        in (page)
     )
-    assert row_update in page, "the list row learns the count without a reload"
+    page = fetch_transcript(owner_client, astronaut, REAL_SESSION, "?sort=oldest").content.decode()
+    assert re.match(r"\s*<title>[^<]+</title>\s*<section id=\"transcript\"", page)
+    assert "session-list" not in page and "Hello. Who are you?" in page
+    oldest = ChatSession.objects.order_by("started_at", "session_id")
+    after = oldest[list(oldest.values_list("session_id", flat=True)).index(REAL_SESSION) + 1]
+    assert f"/sessions/{after.session_id}/?sort=oldest" in html.unescape(page)
+    session = ChatSession.objects.get(session_id=REAL_SESSION)
+    # The list row learns the count without a reload (app.js copies it into the row).
+    assert (
+        f'data-row="{session.pk}" data-row-count="{session.interaction_count} interactions' in page
+    )
 
 
 def test_a_stored_transcript_is_read_without_convai(owner_client, owner, sandbox):
@@ -210,19 +276,21 @@ def test_pages_forbid_inline_script_by_policy(owner_client):
 def test_a_failed_fetch_says_why_in_the_page(
     owner_client, astronaut, sandbox, settings, fault, words
 ):
-    settings.CONVAI_READ_TIMEOUT = 0.3
+    settings.CONVAI_PAGE_TIMEOUT = 0.3
     sandbox.slow_seconds = 1
-    owner_client.get(f"/characters/{astronaut.character_id}/")
+    fetch_list(owner_client, astronaut)
     sandbox.fault = fault
-    response = owner_client.get(f"/characters/{astronaut.character_id}/sessions/{REAL_SESSION}/")
+    url = f"/characters/{astronaut.character_id}/sessions/{REAL_SESSION}/"
+    response = owner_client.post(f"{url}refetch/")
     page = response.content.decode()
     assert response.status_code == 200
     assert "Could not fetch this transcript." in page and words in page
     assert "79 sessions stored" in page, "what is stored is still shown"
+    assert "<strong>Fetching this transcript" not in page, "no new fetch starts by itself"
 
 
 def test_a_failed_refresh_keeps_the_stored_list(owner_client, astronaut, sandbox):
-    owner_client.get(f"/characters/{astronaut.character_id}/")
+    fetch_list(owner_client, astronaut)
     sandbox.fault = "error_503_html"
     response = owner_client.post(f"/characters/{astronaut.character_id}/refresh/", **HTMX)
     page = response.content.decode()
@@ -231,14 +299,15 @@ def test_a_failed_refresh_keeps_the_stored_list(owner_client, astronaut, sandbox
 
 
 def test_refresh_reports_what_changed(owner_client, astronaut, sandbox):
-    owner_client.get(f"/characters/{astronaut.character_id}/")
+    fetch_list(owner_client, astronaut)
     ChatSession.objects.filter(session_id=REAL_SESSION).delete()
     response = owner_client.post(f"/characters/{astronaut.character_id}/refresh/", follow=True)
     assert "Convai lists 79 session(s), 1 new." in response.content.decode()
 
 
 def test_refetching_a_transcript_adds_what_is_new_and_loses_nothing(owner_client, astronaut):
-    owner_client.get(f"/characters/{astronaut.character_id}/sessions/{REAL_SESSION}/")
+    fetch_list(owner_client, astronaut)
+    fetch_transcript(owner_client, astronaut, REAL_SESSION)
     session = ChatSession.objects.get(session_id=REAL_SESSION)
     stored = session.interactions.count()
     first = session.interactions.order_by("occurred_at").first()

@@ -26,16 +26,19 @@ def test_two_holders_of_one_character_share_one_history(
 ):
     assert add(owner_client, make_key(owner)).status_code == 302
     assert add(colleague_client, make_key(colleague)).status_code == 302
-    # The first visit fills the list once; the second holder reads what is stored.
-    owner_client.get(f"/characters/{ASTRONAUT_ID}/")
+    # The first visit fills the list once (its "fetching" form, sent by htmx); the second
+    # holder reads what is stored.
+    owner_client.post(f"/characters/{ASTRONAUT_ID}/refresh/", **HTMX)
     lists = [r for r in sandbox.requests if r.path == "/character/chatHistory/list"]
-    colleague_client.get(f"/characters/{ASTRONAUT_ID}/")
+    page = colleague_client.get(f"/characters/{ASTRONAUT_ID}/").content.decode()
+    assert "79 sessions stored" in page and "Fetching the session list" not in page
     assert [r for r in sandbox.requests if r.path == "/character/chatHistory/list"] == lists
     assert ConvaiCharacter.objects.count() == 1
     assert ChatSession.objects.count() == 79
+    owner_client.post(f"/characters/{ASTRONAUT_ID}/sessions/{SESSION}/refetch/", **HTMX)
     for client in (owner_client, colleague_client):
         page = client.get(f"/characters/{ASTRONAUT_ID}/sessions/{SESSION}/").content.decode()
-        assert "stranded on an asteroid" in page
+        assert "stranded on an asteroid" in page and "<strong>Fetching this transcript" not in page
     # The transcript was fetched once, for both.
     details = [r for r in sandbox.requests if r.path == "/character/chatHistory/details"]
     assert len(details) == 1

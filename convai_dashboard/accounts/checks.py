@@ -10,6 +10,7 @@ Each function that a page calls returns what to tell the user; none raises a Con
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,13 +22,14 @@ from convai_dashboard.accounts.models import ApiKey, CharacterAccess
 from convai_dashboard.convai import (
     CharacterNotAccessible,
     ConvaiError,
+    ConvaiTimeout,
     ConvaiUnavailable,
     InvalidApiKey,
     RateLimited,
     RequestRejected,
     UnexpectedResponse,
 )
-from convai_dashboard.convai.configured import client_for
+from convai_dashboard.convai.configured import client_for, page_limits
 
 # --- keys -----------------------------------------------------------------------------------
 
@@ -41,7 +43,7 @@ class KeyCheck:
 def check_key(secret: str, *, base_url: str | None = None) -> KeyCheck:
     """Checks a key against Convai before it is saved. Raises InvalidApiKey for a key Convai
     refuses."""
-    with client_for(secret, base_url=base_url) as client:
+    with client_for(secret, base_url=base_url, **page_limits()) as client:
         try:
             client.list_characters()
         except InvalidApiKey:
@@ -93,6 +95,12 @@ def delete_key(key: ApiKey) -> int:
 # --- access to characters -------------------------------------------------------------------
 
 
+# What to do when Convai was too slow for a page (CONVAI_PAGE_TIMEOUT).
+_TRY_AGAIN_SOON = "A page waits for Convai only a few seconds: try again in a minute."
+# Seconds below which a call that only adds a nicety is not worth making.
+_SHORTEST_WAIT = 0.5
+
+
 @dataclass(frozen=True)
 class Granted:
     """The answer to "add this character": the access, or why there is none."""
@@ -108,17 +116,29 @@ def add_character(
 ) -> Granted:
     """Grants (or restores) the owner's access to a character once Convai has answered for its
     chat history under this key. A refusal, or a Convai that cannot be asked, grants nothing."""
+    limits = page_limits()
+    started = time.monotonic()
     try:
-        with client_for(key.secret(), base_url=base_url) as client:
+        secret = key.secret()
+        with client_for(secret, base_url=base_url, **limits) as client:
             # The proof is the history itself answering: limit 1 costs Convai next to nothing.
             client.list_sessions(character_id, limit=1)
-            name, note = _name_of(client, character_id)
+        # The name is a nicety (pages fall back to the ID): it gets what is left of the wait a
+        # page allows, so a slow Convai cannot make adding take two page timeouts.
+        left = limits["read_timeout"] - (time.monotonic() - started)
+        name, note = _name_of(secret, character_id, base_url, {**limits, "read_timeout": left})
     except crypto.UndecryptableKey as error:
         return Granted(None, str(error), field="api_key")
     except InvalidApiKey as error:
         return Granted(None, f"Key “{key.label}”: {error.user_message}", field="api_key")
     except CharacterNotAccessible as error:
         return Granted(None, error.user_message, field="character_id")
+    except ConvaiTimeout as error:
+        return Granted(
+            None,
+            f"Nothing was added: {error} Access is granted only once Convai answers for the "
+            f"character. {_TRY_AGAIN_SOON}",
+        )
     except ConvaiError as error:
         return Granted(None, f"Nothing was added. {error.user_message}")
     access, created = grant(owner, key, character_id, name)
@@ -126,10 +146,15 @@ def add_character(
     return Granted(access, f"{access.display_name} {done}.", note=note)
 
 
-def _name_of(client: Any, character_id: str) -> tuple[str, str]:
-    """The character's name, if the key's plan lets Convai tell it; and a note if not."""
+def _name_of(
+    secret: str, character_id: str, base_url: str | None, limits: dict[str, Any]
+) -> tuple[str, str]:
+    """The character's name, if the key's plan lets Convai tell it in time; and a note if not."""
+    if limits["read_timeout"] < _SHORTEST_WAIT:
+        return "", "Name not asked for: Convai was slow to answer."
     try:
-        return client.get_character(character_id).name, ""
+        with client_for(secret, base_url=base_url, **limits) as client:
+            return client.get_character(character_id).name, ""
     except ConvaiError as error:
         # /character/get is on another plan tier, or broken; the history answered already.
         return "", f"Name unavailable: {error.convai_message or error}."
@@ -162,10 +187,12 @@ class Imported:
 def import_characters(owner: Any, key: ApiKey, *, base_url: str | None = None) -> Imported:
     """Grants access to every character of the key's account, as Convai lists them."""
     try:
-        with client_for(key.secret(), base_url=base_url) as client:
+        with client_for(key.secret(), base_url=base_url, **page_limits()) as client:
             found = client.list_characters()
     except crypto.UndecryptableKey as error:
         return Imported(0, 0, str(error), ok=False)
+    except ConvaiTimeout as error:
+        return Imported(0, 0, f"Nothing was imported: {error} {_TRY_AGAIN_SOON}", ok=False)
     except ConvaiError as error:
         return Imported(0, 0, f"Nothing was imported. {error.user_message}", ok=False)
     added = sum(grant(owner, key, info.character_id, info.name)[1] for info in found)

@@ -22,3 +22,15 @@ def client_for(secret: str, *, base_url: str | None = None, **overrides: Any) ->
         "max_retry_after": settings.CONVAI_MAX_RETRY_AFTER,
     }
     return ConvaiClient(secret, **{**options, **overrides})
+
+
+def page_limits() -> dict[str, Any]:
+    """Overrides for a call that a person's page request waits on: it gives up after
+    CONVAI_PAGE_TIMEOUT, and waits out no longer Retry-After. Background syncs keep the long
+    read timeout."""
+    page = settings.CONVAI_PAGE_TIMEOUT
+    return {
+        "connect_timeout": min(settings.CONVAI_CONNECT_TIMEOUT, page),
+        "read_timeout": page,
+        "max_retry_after": min(settings.CONVAI_MAX_RETRY_AFTER, page),
+    }

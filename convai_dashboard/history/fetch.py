@@ -22,8 +22,14 @@ from django.utils import timezone
 
 from convai_dashboard.accounts import checks, crypto
 from convai_dashboard.accounts.models import CharacterAccess
-from convai_dashboard.convai import CharacterNotAccessible, ConvaiClient, ConvaiError, InvalidApiKey
-from convai_dashboard.convai.configured import client_for
+from convai_dashboard.convai import (
+    CharacterNotAccessible,
+    ConvaiClient,
+    ConvaiError,
+    ConvaiTimeout,
+    InvalidApiKey,
+)
+from convai_dashboard.convai.configured import client_for, page_limits
 from convai_dashboard.history import store
 from convai_dashboard.history.models import ChatSession, ConvaiCharacter
 
@@ -83,10 +89,11 @@ def with_a_holders_key[T](
     call: Callable[[ConvaiClient], T],
     *,
     base_url: str | None = None,
+    **options: Any,
 ) -> T:
     last_refusal: ConvaiError | None = None
     with remembering_failure(character):
-        for access, client in clients_of_holders(character, first, base_url=base_url):
+        for access, client in clients_of_holders(character, first, base_url=base_url, **options):
             try:
                 return call(client)
             except REFUSALS as refusal:
@@ -110,25 +117,28 @@ def remembering_failure(character: ConvaiCharacter) -> Iterator[None]:
 
 
 def refresh_sessions(
-    character: ConvaiCharacter, first: Any = None, *, base_url: str | None = None
+    character: ConvaiCharacter, first: Any = None, *, base_url: str | None = None, **options: Any
 ) -> store.RefreshResult:
-    """Fetches and stores a character's session list. Raises ConvaiError."""
+    """Fetches and stores a character's session list. Raises ConvaiError. `options` are the
+    client's (page_limits() for a page that waits on it)."""
     summaries = with_a_holders_key(
         character,
         first,
         lambda client: client.list_sessions(character.character_id),
         base_url=base_url,
+        **options,
     )
     return store.store_session_list(character, summaries)
 
 
-def fetch_transcript(session: ChatSession, first: Any = None) -> int:
+def fetch_transcript(session: ChatSession, first: Any = None, **options: Any) -> int:
     """Fetches and stores one transcript; returns how many interactions Convai gave."""
     character = session.character
     records = with_a_holders_key(
         character,
         first,
         lambda client: client.get_transcript(character.character_id, session.session_id),
+        **options,
     )
     store.store_transcript(session, records)
     return len(records)
@@ -155,10 +165,15 @@ def _still_holds(character: ConvaiCharacter, user: Any) -> bool:
 
 
 def refresh_list(character: ConvaiCharacter, user: Any) -> Outcome:
+    """Fetches the session list while the user's page waits (at most CONVAI_PAGE_TIMEOUT)."""
     try:
-        result = refresh_sessions(character, user)
+        result = refresh_sessions(character, user, **page_limits())
     except ConvaiError as error:
-        return Outcome(False, error.user_message, lost_access=not _still_holds(character, user))
+        message = error.user_message
+        if isinstance(error, ConvaiTimeout):
+            # A long list may take Convai longer than a page waits; a sync waits longer.
+            message += " “Sync all transcripts” fetches the list in the background, waiting longer."
+        return Outcome(False, message, lost_access=not _still_holds(character, user))
     parts = [f"Convai lists {result.listed} session(s)", f"{result.new} new"]
     if result.gone:
         parts.append(f"{result.gone} no longer on Convai (kept here)")
@@ -166,25 +181,11 @@ def refresh_list(character: ConvaiCharacter, user: Any) -> Outcome:
     return Outcome(True, message, lost_access=not _still_holds(character, user))
 
 
-def fill_on_first_visit(character: ConvaiCharacter, user: Any) -> str | None:
-    """On the first visit to a character, fetches its session list so the page is not empty;
-    returns why that failed, if it did."""
-    if character.sessions_refreshed_at is not None:
-        return None
+def transcript_error(session: ChatSession, user: Any) -> str | None:
+    """Fetches the transcript (again) while the user's page waits (at most CONVAI_PAGE_TIMEOUT);
+    returns why that failed, if it did. What is stored stays readable either way."""
     try:
-        refresh_sessions(character, user)
-    except ConvaiError as error:
-        return error.user_message
-    return None
-
-
-def transcript_error(session: ChatSession, user: Any, *, refetch: bool = False) -> str | None:
-    """Fetches the transcript if it is not stored (or if asked to again); returns why that
-    failed, if it did. What is stored stays readable either way."""
-    if not refetch and session.transcript_fetched_at is not None:
-        return None
-    try:
-        fetch_transcript(session, user)
+        fetch_transcript(session, user, **page_limits())
     except ConvaiError as error:
         return error.user_message
     return None

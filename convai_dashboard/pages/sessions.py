@@ -9,9 +9,10 @@ from typing import Any, NamedTuple
 from django.conf import settings
 from django.contrib import messages
 from django.db.models import QuerySet
-from django.http import HttpResponse, QueryDict
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
@@ -94,6 +95,9 @@ def list_context(
     )
     list_query = request.GET.urlencode() if valid else ""
     return {
+        # Never fetched, and no failure to show instead: the list shows itself fetching, and
+        # fetches in a request of its own (history/_fetching_list.html).
+        "list_pending": character.sessions_refreshed_at is None and list_error is None,
         # Where the filters and pager lead: this page, or the list if this is an action.
         "list_path": request.path
         if on_list_page
@@ -166,7 +170,7 @@ def _render(request: HtmxHttpRequest, context: dict[str, Any], status: int = 200
 @vary_on_headers("HX-Request")
 def character_page(request: HtmxHttpRequest, character_id: str) -> HttpResponse:
     character = held_character(request, character_id)
-    context = list_context(request, character, fetch.fill_on_first_visit(character, request.user))
+    context = list_context(request, character)
     return _render(request, context, status=400 if context["query_error"] else 200)
 
 
@@ -174,8 +178,15 @@ def character_page(request: HtmxHttpRequest, character_id: str) -> HttpResponse:
 @vary_on_headers("HX-Request")
 def session_page(request: HtmxHttpRequest, character_id: str, session_id: str) -> HttpResponse:
     character = held_character(request, character_id)
-    context = list_context(request, character, fetch.fill_on_first_visit(character, request.user))
-    chat = get_object_or_404(character.sessions, session_id=session_id)
+    context = list_context(request, character)
+    chat = character.sessions.filter(session_id=session_id).first()
+    if chat is None:
+        if not context["list_pending"]:
+            raise Http404("No such session.")
+        # A link into a history whose list was never fetched: the list is fetched first, and
+        # then this page is shown again (the fetch comes back to `next`).
+        context["awaiting_session"] = True
+        return _render(request, context)
     context.update(_transcript_context(request, chat, terms=parse_query(request.GET.get("q", ""))))
     context.update(_moves(context, chat))
     return _render(request, context, status=400 if context["query_error"] else 200)
@@ -184,14 +195,16 @@ def session_page(request: HtmxHttpRequest, character_id: str, session_id: str) -
 def _transcript_context(
     request: HtmxHttpRequest,
     chat: ChatSession,
-    refetch: bool = False,
+    error: str | None = None,
     terms: list[Term] | None = None,
 ) -> dict[str, Any]:
-    error = fetch.transcript_error(chat, request.user, refetch=refetch)
     actions.mark_read(request.user, chat)
     return {
         "session": chat,
         "transcript_error": error,
+        # Not stored yet: the pane shows itself fetching, and fetches in a request of its own
+        # (history/_fetching_transcript.html).
+        "transcript_pending": chat.transcript_fetched_at is None and error is None,
         "interactions": _with_continuity(chat),
         "back_to_results": _results_link(request),
         "review": queries.transcript_review(chat),
@@ -249,17 +262,30 @@ def _lost_access(request: HtmxHttpRequest, outcome: fetch.Outcome) -> HttpRespon
     return redirect("home")
 
 
+def _next_page(request: HtmxHttpRequest) -> str | None:
+    """Where a fetch was asked to lead back to, if that is a page of this site."""
+    then = request.POST.get("next", "")
+    safe = url_has_allowed_host_and_scheme(
+        then, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return then if then and safe else None
+
+
 @require_POST
 def refresh(request: HtmxHttpRequest, character_id: str) -> HttpResponse:
     character = held_character(request, character_id)
     outcome = fetch.refresh_list(character, request.user)
     if outcome.lost_access:
         return _lost_access(request, outcome)
-    if wants_fragment(request):
-        context = list_context(request, character)
-        context["list_notice" if outcome.ok else "list_error"] = outcome.message
+    then = _next_page(request) if outcome.ok else None
+    if wants_fragment(request) and then is None:
+        context = list_context(request, character, None if outcome.ok else outcome.message)
+        if outcome.ok:
+            context["list_notice"] = outcome.message
         return render(request, f"{TEMPLATE}#session-list", context)
     (messages.success if outcome.ok else messages.error)(request, outcome.message)
+    if then is not None:
+        return HttpResponseClientRedirect(then) if wants_fragment(request) else redirect(then)
     return redirect("character", character_id=character.character_id)
 
 
@@ -269,13 +295,18 @@ def refetch_transcript(
 ) -> HttpResponse:
     character = held_character(request, character_id)
     chat = get_object_or_404(character.sessions, session_id=session_id)
-    context = _transcript_context(request, chat, refetch=True)
+    error = fetch.transcript_error(chat, request.user)
+    # The list's query string comes along, so the pane's moves follow the list as filtered.
+    context = list_context(request, character)
+    context.update(_transcript_context(request, chat, error))
+    context.update(_moves(context, chat))
     if wants_fragment(request):
-        context.update(character=character, update_list_row=True)
+        context["update_list_row"] = True
         return render(request, f"{TEMPLATE}#transcript", context)
-    if context["transcript_error"] is None:
-        return redirect("session", character_id=character.character_id, session_id=chat.session_id)
-    return render(request, TEMPLATE, {**list_context(request, character), **context})
+    if error is None:
+        url = reverse("session", args=[character.character_id, chat.session_id])
+        return redirect(f"{url}?{context['list_query']}" if context["list_query"] else url)
+    return render(request, TEMPLATE, context)
 
 
 def _with_continuity(chat: ChatSession) -> list[Interaction]:

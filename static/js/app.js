@@ -301,3 +301,14 @@ document.addEventListener("click", (event) => {
   const close = event.target.closest(".close-dialog");
   if (close) close.closest("dialog").close();
 });
+
+// The list is not re-rendered when a transcript swaps in: its row learns what the transcript
+// knows (its length once stored, and that it has been read), if the row is on the page.
+document.addEventListener("htmx:afterSettle", () => {
+  const pane = document.querySelector("#transcript[data-row]");
+  if (!pane) return;
+  const count = document.getElementById(`count-${pane.dataset.row}`);
+  if (count && pane.dataset.rowCount) count.textContent = pane.dataset.rowCount;
+  const unread = document.getElementById(`unread-${pane.dataset.row}`);
+  if (unread) unread.hidden = true;
+});
