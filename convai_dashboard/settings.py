@@ -183,6 +183,8 @@ SILENCED_SYSTEM_CHECKS = ["security.W021"] if not SECURE_HSTS_PRELOAD else []
 
 # --- Convai ---------------------------------------------------------------------------------
 CONVAI_API_URL = env_str("CONVAI_API_URL", "https://api.convai.com").rstrip("/")
+# The one proxy Convai is reached through, if any: the client ignores HTTP(S)_PROXY (README).
+CONVAI_PROXY = env_str("CONVAI_PROXY")
 CONVAI_CONNECT_TIMEOUT = env_float("CONVAI_CONNECT_TIMEOUT", 3.05, minimum=0.1)
 CONVAI_READ_TIMEOUT = env_float("CONVAI_READ_TIMEOUT", 20.0, minimum=0.1)
 CONVAI_RETRIES = env_int("CONVAI_RETRIES", 3, minimum=0)

@@ -15,6 +15,7 @@ def client_for(secret: str, *, base_url: str | None = None, **overrides: Any) ->
     command) without touching settings; `overrides` are the client's own options."""
     options: dict[str, Any] = {
         "base_url": base_url or settings.CONVAI_API_URL,
+        "proxy": settings.CONVAI_PROXY,
         "connect_timeout": settings.CONVAI_CONNECT_TIMEOUT,
         "read_timeout": settings.CONVAI_READ_TIMEOUT,
         "retries": settings.CONVAI_RETRIES,
