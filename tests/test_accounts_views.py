@@ -83,6 +83,18 @@ def test_a_key_that_is_not_a_token_is_refused_before_calling_convai(owner_client
     assert sandbox.requests == []
 
 
+@pytest.mark.parametrize("bad", ["..", ".hidden", "-rf", "a/b", "a b", "x" * 129])
+def test_a_character_id_no_page_could_link_to_is_refused_before_calling_convai(
+    owner_client, owner, sandbox, bad
+):
+    key = make_key(owner)
+    response = owner_client.post(
+        "/characters/add/", {"add-api_key": key.pk, "add-character_id": bad}
+    )
+    assert response.status_code == 400
+    assert sandbox.requests == []
+
+
 def test_a_key_can_be_relabelled_without_retyping_it(owner_client, owner, sandbox):
     key = make_key(owner)
     response = owner_client.post(f"/keys/{key.pk}/edit/", {"label": "Renamed", "key": ""})

@@ -28,6 +28,7 @@ from convai_dashboard.convai import (
     UnexpectedResponse,
 )
 from convai_dashboard.convai.configured import client_for
+from convai_dashboard.convai.records import left_out
 
 # --- keys -----------------------------------------------------------------------------------
 
@@ -171,6 +172,8 @@ def import_characters(owner: Any, key: ApiKey, *, base_url: str | None = None) -
     added = sum(grant(owner, key, info.character_id, info.name)[1] for info in found)
     known = len(found) - added
     message = f"Imported from “{key.label}”: {added} new character(s), {known} already held."
+    if found.skipped:
+        message += f" {left_out(found.skipped)}"
     return Imported(added, known, message, ok=True)
 
 

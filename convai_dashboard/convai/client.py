@@ -22,7 +22,7 @@ from convai_dashboard.convai.errors import (
     RequestRejected,
     UnexpectedResponse,
 )
-from convai_dashboard.convai.records import CharacterInfo, Interaction, SessionSummary
+from convai_dashboard.convai.records import CharacterInfo, Entries, Interaction, SessionSummary
 
 T = TypeVar("T")
 
@@ -118,7 +118,7 @@ class ConvaiClient:
 
     # --- the contract ---------------------------------------------------------------------
 
-    def list_sessions(self, character_id: str, limit: int | None = None) -> list[SessionSummary]:
+    def list_sessions(self, character_id: str, limit: int | None = None) -> Entries[SessionSummary]:
         # The API wants limit as a string; "-1" means every session.
         body = {
             "charID": character_id,
@@ -138,7 +138,7 @@ class ConvaiClient:
             character_id,
         )
 
-    def list_characters(self) -> list[CharacterInfo]:
+    def list_characters(self) -> Entries[CharacterInfo]:
         return self._call("/character/list", None, parse.character_list, None)
 
     # --- HTTP and errors ------------------------------------------------------------------

@@ -12,6 +12,8 @@ The functions at the end are the ones pages call: each returns what to tell the 
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,8 +26,11 @@ from convai_dashboard.accounts import checks, crypto
 from convai_dashboard.accounts.models import CharacterAccess
 from convai_dashboard.convai import CharacterNotAccessible, ConvaiClient, ConvaiError, InvalidApiKey
 from convai_dashboard.convai.configured import client_for
+from convai_dashboard.convai.records import left_out
 from convai_dashboard.history import store
 from convai_dashboard.history.models import ChatSession, ConvaiCharacter
+
+logger = logging.getLogger(__name__)
 
 # What Convai says when a key may not read a character: its holder loses access.
 REFUSALS = (InvalidApiKey, CharacterNotAccessible)
@@ -33,6 +38,12 @@ REFUSALS = (InvalidApiKey, CharacterNotAccessible)
 
 class NoWorkingKey(ConvaiError):
     advice = "A holder must add the character again under a key Convai accepts for it."
+
+
+class TranscriptNotStored(ConvaiError):
+    """Convai answered, but the database would not store the transcript."""
+
+    advice = "The rest of the history is unaffected; if it persists, report the session's ID."
 
 
 def holders(character: ConvaiCharacter, first: Any = None) -> list[CharacterAccess]:
@@ -119,7 +130,10 @@ def refresh_sessions(
         lambda client: client.list_sessions(character.character_id),
         base_url=base_url,
     )
-    return store.store_session_list(character, summaries)
+    result = store.store_session_list(character, summaries)
+    for skipped in summaries.skipped:
+        logger.warning("Character %s: left out %s", character.character_id, skipped)
+    return dataclasses.replace(result, skipped=summaries.skipped)
 
 
 def fetch_transcript(session: ChatSession, first: Any = None) -> int:
@@ -130,7 +144,10 @@ def fetch_transcript(session: ChatSession, first: Any = None) -> int:
         first,
         lambda client: client.get_transcript(character.character_id, session.session_id),
     )
-    store.store_transcript(session, records)
+    try:
+        store.store_transcript(session, records)
+    except store.NotStored as error:
+        raise TranscriptNotStored(f"The transcript could not be stored: {error}.") from None
     return len(records)
 
 
@@ -163,6 +180,8 @@ def refresh_list(character: ConvaiCharacter, user: Any) -> Outcome:
     if result.gone:
         parts.append(f"{result.gone} no longer on Convai (kept here)")
     message = "Refreshed: " + ", ".join(parts) + "."
+    if result.skipped:
+        message += f" {left_out(result.skipped)}"
     return Outcome(True, message, lost_access=not _still_holds(character, user))
 
 

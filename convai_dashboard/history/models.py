@@ -223,6 +223,10 @@ class Interaction(models.Model):
     # Tells apart interactions that share a timestamp, in the order Convai gave them.
     ordinal = models.PositiveSmallIntegerField(default=0)
     is_trigger_input = models.BooleanField(default=False)
+    # The transcript went on past what the store keeps (convai.records.LINES_MAX) in this
+    # interaction: its further turns, and any further interactions, were cut. A database
+    # default lets migration 0012 add the column without rebuilding the table on SQLite.
+    truncated = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         ordering = ["occurred_at", "ordinal"]
@@ -260,6 +264,8 @@ class Line(models.Model):
     position = models.PositiveSmallIntegerField()
     speaker = models.CharField(max_length=100)
     text = models.TextField(blank=True)
+    # The speaker or the text was longer than the store keeps (convai.records), and was cut.
+    truncated = models.BooleanField(default=False, db_default=False)
     # The text folded for full-text search (text.fold); both search engines index this.
     search_text = models.TextField(blank=True)
 

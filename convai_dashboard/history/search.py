@@ -14,12 +14,18 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.db import connection
+from django.db.models import Q
 
 from convai_dashboard.history.models import ConvaiCharacter, Line
 from convai_dashboard.history.text import Term, parse_query
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+
+# Turns either side of a hit shown with it: the whole exchange of a real interaction (two or
+# three turns), and a bounded part of one that Convai sent with thousands.
+CONTEXT_TURNS = 3
 
 
 def _fts5_query(terms: list[Term]) -> str:
@@ -74,7 +80,8 @@ def matching_line_ids(
 class Results:
     terms: list[Term]
     # The page's hits, newest said first, each with its interaction, session and character
-    # loaded, and `exchange`: every line of its interaction in order, the context it was said in.
+    # loaded, and `exchange`: the lines of its interaction around it in order, the context it
+    # was said in.
     lines: list[Line]
     more: bool  # another page follows: the hits stored before these
 
@@ -101,12 +108,20 @@ def search_lines(
     character_ids = list(held.values_list("pk", flat=True))
     ids = matching_line_ids(terms, character_ids, before, limit + 1)
     hit_ids = ids[:limit]
-    # One query for the hits and the lines said with them.
-    said_with = Line.objects.filter(pk__in=hit_ids).values("interaction_id")
+    if not hit_ids:
+        return Results(terms, [], False)
+    # The hits and the lines said around them, in one query: the turns within CONTEXT_TURNS
+    # of each hit in its interaction.
+    around = Q()
+    for interaction_id, position in Line.objects.filter(pk__in=hit_ids).values_list(
+        "interaction_id", "position"
+    ):
+        low, high = position - CONTEXT_TURNS, position + CONTEXT_TURNS
+        around |= Q(interaction_id=interaction_id, position__range=(low, high))
     exchanges: dict[int, list[Line]] = defaultdict(list)
     by_pk = {}
     for line in (
-        Line.objects.filter(interaction__in=said_with)
+        Line.objects.filter(around)
         .select_related("interaction", "session", "character")
         .defer("search_text")
         .order_by("position")
@@ -121,5 +136,9 @@ def search_lines(
     # so a page is put in the order its lines were said.
     hits.sort(key=lambda hit: (hit.interaction.occurred_at, hit.position, hit.pk), reverse=True)
     for hit in hits:
-        hit.exchange = exchanges[hit.interaction_id]  # type: ignore[attr-defined]
+        hit.exchange = [  # type: ignore[attr-defined]
+            line
+            for line in exchanges[hit.interaction_id]
+            if abs(line.position - hit.position) <= CONTEXT_TURNS
+        ]
     return Results(terms, hits, len(ids) > limit)

@@ -12,6 +12,7 @@ it again fetches what is still missing. Nothing is ever deleted.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -28,6 +29,8 @@ from convai_dashboard.convai import ConvaiClient, ConvaiError, ConvaiUnavailable
 from convai_dashboard.convai.records import Interaction as InteractionRecord
 from convai_dashboard.history import fetch, store
 from convai_dashboard.history.models import ChatSession, ConvaiCharacter, SyncRun, SyncStatus
+
+logger = logging.getLogger(__name__)
 
 # How often progress is written and a cancel request looked for, at most.
 CHECKPOINT_SECONDS = 0.5
@@ -138,6 +141,17 @@ def run(
         _finish(
             sync_run, SyncStatus.FAILED, f"Could not fetch the session list. {error.user_message}"
         )
+    except (KeyboardInterrupt, SystemExit):
+        # Stopped from outside (Ctrl-C, a worker shutting down): say so, then stop.
+        _finish(sync_run, SyncStatus.INTERRUPTED, "The sync was stopped before it finished.")
+        raise
+    except Exception as error:
+        # Whatever went wrong, the run ends and says why: a run left "running" would block
+        # the character's syncs until it was found stale.
+        logger.exception(
+            "Sync %s of character %s failed", sync_run.pk, sync_run.character.character_id
+        )
+        _finish(sync_run, SyncStatus.FAILED, f"Stopped by an unexpected error: {_said(error)}")
     else:
         _finish(sync_run, SyncStatus.DONE, "")
     if on_progress:
@@ -179,8 +193,11 @@ def _sync(
     on_progress: ProgressCallback | None,
 ) -> None:
     character = sync_run.character
-    listing = store.store_session_list(character, client.list_sessions(character.character_id))
+    listed = client.list_sessions(character.character_id)
+    listing = store.store_session_list(character, listed)
     sync_run.new_sessions += listing.new
+    for skipped in listed.skipped:
+        _failed(sync_run, f"Left out {skipped}.")
     todo = list(sessions_to_fetch(character))
     sync_run.sessions_total = sync_run.sessions_done + len(todo)
     _checkpoint(sync_run, on_progress)
@@ -228,10 +245,7 @@ def _fetch_transcripts(
                     except fetch.REFUSALS as error:
                         stop = stop or error
                     except ConvaiError as error:
-                        sync_run.failures += 1
-                        sync_run.last_failure = (
-                            f"Session {session.session_id}: {error.user_message}"
-                        )
+                        _failed(sync_run, f"Session {session.session_id}: {error.user_message}")
                         unavailable_in_a_row = (
                             unavailable_in_a_row + 1 if isinstance(error, ConvaiUnavailable) else 0
                         )
@@ -247,8 +261,14 @@ def _fetch_transcripts(
                 # Stored while the next requests are already in flight; what arrived before a
                 # stop is stored too.
                 if arrived:
-                    store.store_transcripts(arrived)
-                    sync_run.transcripts_fetched += len(arrived)
+                    unstored = store.store_transcripts(arrived)
+                    sync_run.transcripts_fetched += len(arrived) - len(unstored)
+                    for refused in unstored:
+                        _failed(
+                            sync_run,
+                            f"Session {refused.session.session_id}: the transcript could not "
+                            f"be stored: {refused.reason}.",
+                        )
                 if stop is not None:
                     raise stop
                 if time.monotonic() - last_checkpoint >= CHECKPOINT_SECONDS:
@@ -267,6 +287,21 @@ _PROGRESS_FIELDS = [
     "failures",
     "last_failure",
 ]
+
+
+def _failed(sync_run: SyncRun, what: str) -> None:
+    """Counts one session that could not be stored, and says why; the sync goes on."""
+    logger.warning(
+        "Sync %s of character %s: %s", sync_run.pk, sync_run.character.character_id, what
+    )
+    sync_run.failures += 1
+    sync_run.last_failure = what
+
+
+def _said(error: BaseException) -> str:
+    """An error, as one short line that is safe to store and show."""
+    first_line = (str(error).strip().splitlines() or [""])[0].replace("\x00", "")
+    return f"{type(error).__name__}: {first_line[:300]}".rstrip(": ")
 
 
 def _checkpoint(sync_run: SyncRun, on_progress: ProgressCallback | None) -> None:
