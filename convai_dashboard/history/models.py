@@ -21,6 +21,7 @@ from django.db import models
 from django.utils import timezone
 
 from convai_dashboard.accounts.models import CharacterAccess
+from convai_dashboard.history.holder import Holder
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -351,6 +352,12 @@ class SyncRun(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     # Written with every progress update; a running sync whose heartbeat stops was killed.
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # The process that holds the run (history.holder): set when a worker starts it, or when a
+    # command claims it to run at once. A run whose process is gone from this host is taken
+    # over at once; one held on another host only once its heartbeat is stale.
+    holder_host = models.CharField(max_length=255, blank=True)
+    holder_pid = models.PositiveIntegerField(null=True, blank=True)
+    holder_started = models.CharField(max_length=100, blank=True)
     cancel_requested = models.BooleanField(default=False)
     sessions_total = models.PositiveIntegerField(null=True, blank=True)
     sessions_done = models.PositiveIntegerField(default=0)
@@ -384,6 +391,12 @@ class SyncRun(models.Model):
     @property
     def is_queued(self) -> bool:
         return self.status == SyncStatus.QUEUED
+
+    @property
+    def holder(self) -> Holder | None:
+        if self.holder_pid is None:
+            return None
+        return Holder(self.holder_host, self.holder_pid, self.holder_started)
 
     @property
     def percent(self) -> int:

@@ -13,6 +13,7 @@ it again fetches what is still missing. Nothing is ever deleted.
 from __future__ import annotations
 
 import logging
+import socket
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -28,6 +29,7 @@ from django.utils import timezone
 from convai_dashboard.convai import ConvaiClient, ConvaiError, ConvaiUnavailable
 from convai_dashboard.convai.records import Interaction as InteractionRecord
 from convai_dashboard.history import fetch, store
+from convai_dashboard.history.holder import this_process
 from convai_dashboard.history.models import ChatSession, ConvaiCharacter, SyncRun, SyncStatus
 
 logger = logging.getLogger(__name__)
@@ -48,18 +50,40 @@ def _stale_cutoff() -> datetime:
     return timezone.now() - timedelta(seconds=settings.SYNC_STALE_SECONDS)
 
 
-def is_stale(sync_run: SyncRun) -> bool:
+def _holder_is_gone(sync_run: SyncRun) -> bool:
+    holder = sync_run.holder
+    return holder is not None and holder.is_gone()
+
+
+def is_abandoned(sync_run: SyncRun) -> bool:
+    """Whether an active run will never finish: its process is gone from this host, or it
+    has been running without a heartbeat for SYNC_STALE_SECONDS (its host cannot tell)."""
+    if not sync_run.is_active:
+        return False
     last_sign_of_life = sync_run.heartbeat_at or sync_run.started_at
-    return (
+    stale = (
         sync_run.status == SyncStatus.RUNNING
         and last_sign_of_life is not None
         and last_sign_of_life < _stale_cutoff()
     )
+    return stale or _holder_is_gone(sync_run)
 
 
-def expire_stale_runs(character: ConvaiCharacter) -> None:
-    """A run whose heartbeat stopped was killed with its worker: mark it interrupted, so that it
-    no longer blocks a new run (which resumes its work)."""
+def expire_abandoned_runs(character: ConvaiCharacter) -> None:
+    """Marks interrupted the character's runs that will never finish, so that they no longer
+    block a new run (which resumes their work)."""
+    here = socket.gethostname()
+    for run in SyncRun.objects.active().filter(character=character, holder_host=here):
+        if _holder_is_gone(run):
+            # Only if it is still what was looked at: its process cannot change it any more.
+            SyncRun.objects.filter(pk=run.pk, status=run.status).update(
+                status=SyncStatus.INTERRUPTED,
+                finished_at=Coalesce(F("heartbeat_at"), F("started_at"), F("created_at")),
+                stop_reason=(
+                    f"Its process ({run.holder_pid} on {here}) ended without finishing it: it "
+                    "was killed, or its machine restarted."
+                ),
+            )
     cutoff = _stale_cutoff()
     SyncRun.objects.filter(character=character, status=SyncStatus.RUNNING).filter(
         Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, started_at__lt=cutoff)
@@ -71,15 +95,33 @@ def expire_stale_runs(character: ConvaiCharacter) -> None:
     )
 
 
-def claim(character: ConvaiCharacter, user: Any = None) -> tuple[SyncRun, bool]:
-    """A new queued run for the character, or the active one; (run, created)."""
-    expire_stale_runs(character)
-    try:
-        with transaction.atomic():
-            return SyncRun.objects.create(character=character, requested_by=user), True
-    except IntegrityError:
-        # The constraint allows one active run per character, across every process.
-        return SyncRun.objects.active().get(character=character), False
+def _held_here() -> dict[str, Any]:
+    holder = this_process()
+    return {
+        "holder_host": holder.host,
+        "holder_pid": holder.pid,
+        "holder_started": holder.started,
+    }
+
+
+def claim(
+    character: ConvaiCharacter, user: Any = None, *, run_here: bool = False
+) -> tuple[SyncRun, bool]:
+    """A new queued run for the character, or the active one; (run, created). `run_here`
+    says the caller runs it at once (a command): the run is held by this process from the
+    start, so it never outlives the process as a queued run."""
+    while True:
+        expire_abandoned_runs(character)
+        held = _held_here() if run_here else {}
+        try:
+            with transaction.atomic():
+                return SyncRun.objects.create(character=character, requested_by=user, **held), True
+        except IntegrityError:
+            # The constraint allows one active run per character, across every process.
+            active = SyncRun.objects.active().filter(character=character).first()
+            if active is not None:
+                return active, False
+            # It ended in between: try again.
 
 
 def request_cancel(run: SyncRun) -> None:
@@ -124,7 +166,7 @@ def run(
     names another Convai than the settings' (a sandbox a command started)."""
     now = timezone.now()
     started = SyncRun.objects.filter(pk=sync_run.pk, status=SyncStatus.QUEUED).update(
-        status=SyncStatus.RUNNING, started_at=now, heartbeat_at=now
+        status=SyncStatus.RUNNING, started_at=now, heartbeat_at=now, **_held_here()
     )
     sync_run.refresh_from_db()
     if not started:
