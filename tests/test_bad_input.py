@@ -72,3 +72,26 @@ def test_exports_refuse_dates_out_of_range(owner_client, held, export):
 def test_search_refuses_a_position_longer_than_any_line_id(owner_client, held):
     page = bad_request(owner_client, f"/search/?q=nobody&before={HUGE}")
     assert "less than or equal to 9223372036854775807" in page
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/characters/a%00b/",
+        "/characters/{char}/sessions/s%00/",
+        "/characters/{char}/sessions/s-1/export.json%00",
+        "/characters/{char}/flags/?status=%00",
+        "/search/?q=nobody%00",
+        "/keys/%00/edit/",
+        "/admin/accounts/apikey/%00/change/",
+        "/login/?next=/%00",
+        "/%00",
+    ],
+)
+@pytest.mark.parametrize("signed_in", [True, False], ids=["signed in", "anonymous"])
+def test_a_nul_anywhere_in_the_address_is_a_400(client, owner, held, url, signed_in):
+    if signed_in:
+        client.force_login(owner)
+    response = client.get(url.format(char=held.character_id))
+    assert response.status_code == 400
+    assert "NUL character" in response.content.decode()
