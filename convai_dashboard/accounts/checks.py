@@ -15,6 +15,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from convai_dashboard.accounts import crypto
 from convai_dashboard.accounts.models import ApiKey, CharacterAccess
@@ -30,6 +31,11 @@ from convai_dashboard.convai import (
 from convai_dashboard.convai.configured import client_for
 from convai_dashboard.convai.records import left_out
 
+# Functions that hold a key in clear are marked sensitive, so that an error report (Django's
+# 500 page, a mailed report) shows none of their variables: with no names given, none of
+# those of the frames below either, where the client, requests and urllib3 hold the key in
+# their own variables.
+
 # --- keys -----------------------------------------------------------------------------------
 
 
@@ -39,6 +45,7 @@ class KeyCheck:
     note: str  # why the key is not fully proven, if it is not; empty otherwise
 
 
+@sensitive_variables()
 def check_key(secret: str, *, base_url: str | None = None) -> KeyCheck:
     """Checks a key against Convai before it is saved. Raises InvalidApiKey for a key Convai
     refuses."""
@@ -59,6 +66,7 @@ def check_key(secret: str, *, base_url: str | None = None) -> KeyCheck:
     return KeyCheck(True, "")
 
 
+@sensitive_variables()
 def set_checked_secret(key: ApiKey, secret: str, *, base_url: str | None = None) -> None:
     """Checks a secret with Convai and sets it on the key (unsaved) with what the check found.
     Raises InvalidApiKey, leaving the key as it was, when Convai refuses the secret."""
@@ -68,6 +76,7 @@ def set_checked_secret(key: ApiKey, secret: str, *, base_url: str | None = None)
     key.verified_at = timezone.now() if check.verified else None
 
 
+@sensitive_variables()
 def save_key(key: ApiKey, label: str, secret: str) -> str | None:
     """Saves a key with its new label and, if given, a new secret once Convai has been asked
     about it. Returns why Convai refused the secret (nothing is saved then), or None."""
@@ -104,6 +113,7 @@ class Granted:
     note: str = ""  # what was granted without: the name, when the plan cannot read it
 
 
+@sensitive_variables()
 def add_character(
     owner: Any, key: ApiKey, character_id: str, *, base_url: str | None = None
 ) -> Granted:
@@ -160,6 +170,7 @@ class Imported:
     ok: bool
 
 
+@sensitive_variables()
 def import_characters(owner: Any, key: ApiKey, *, base_url: str | None = None) -> Imported:
     """Grants access to every character of the key's account, as Convai lists them."""
     try:

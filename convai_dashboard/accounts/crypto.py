@@ -8,6 +8,7 @@ from functools import cache
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.views.decorators.debug import sensitive_variables
 
 
 class UndecryptableKey(Exception):
@@ -29,10 +30,13 @@ def _current() -> MultiFernet:
     return _fernet(tuple(settings.CONVAI_KEY_ENCRYPTION_KEYS))
 
 
+# Error reports show no variable of these, nor of cryptography's frames below them.
+@sensitive_variables()
 def encrypt(secret: str) -> str:
     return _current().encrypt(secret.encode()).decode()
 
 
+@sensitive_variables()
 def decrypt(token: str) -> str:
     try:
         return _current().decrypt(token.encode()).decode()
@@ -43,6 +47,7 @@ def decrypt(token: str) -> str:
         ) from None
 
 
+@sensitive_variables()
 def rotate(token: str) -> str:
     """Re-encrypts a token under the first (newest) encryption key."""
     return _current().rotate(token.encode()).decode()

@@ -21,6 +21,7 @@ from typing import Any
 
 from django.db.models import Case, IntegerField, Value, When
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from convai_dashboard.accounts import checks, crypto
 from convai_dashboard.accounts.models import CharacterAccess
@@ -88,6 +89,9 @@ def no_working_key(last_refusal: ConvaiError | None) -> NoWorkingKey:
     return NoWorkingKey(f"No holder of this character has a key Convai accepts for it.{said}")
 
 
+# Error reports show none of the variables here or below: holders' keys in clear, and the
+# client's copies of them.
+@sensitive_variables()
 def with_a_holders_key[T](
     character: ConvaiCharacter,
     first: Any,
