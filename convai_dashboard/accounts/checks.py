@@ -41,7 +41,9 @@ from convai_dashboard.convai.records import left_out
 
 @dataclass(frozen=True)
 class KeyCheck:
-    verified: bool  # Convai accepted the key; False when it could not be asked
+    # Convai accepted the key: it listed the key's characters, or refused only that endpoint
+    # for the key's plan. False when it could not be asked, or answered anything else.
+    verified: bool
     note: str  # why the key is not fully proven, if it is not; empty otherwise
 
 
@@ -56,13 +58,21 @@ def check_key(secret: str, *, base_url: str | None = None) -> KeyCheck:
             raise
         except (ConvaiUnavailable, RateLimited) as error:
             return KeyCheck(False, f"Not verified yet: {error.user_message}")
-        except (RequestRejected, UnexpectedResponse) as error:
-            # The Character API is on a lower plan tier than Chat History: a refusal that is
-            # not about the key must not block a key that can still read history.
-            return KeyCheck(
-                True,
-                f"Convai would not list this key's characters ({error.convai_message or error}).",
-            )
+        except RequestRejected as error:
+            if error.status == 403:
+                # The Character API is on a lower plan tier than Chat History: Convai knew
+                # the key and refused it only this endpoint, which must not block a key that
+                # can still read history.
+                return KeyCheck(
+                    True,
+                    "Convai would not list this key's characters "
+                    f"({error.convai_message or error}).",
+                )
+            return KeyCheck(False, f"Not verified: {error.user_message}")
+        except UnexpectedResponse as error:
+            # An answer that is not Convai's (a proxy's page, a redirect, another shape) says
+            # nothing about the key.
+            return KeyCheck(False, f"Not verified: {error.user_message}")
     return KeyCheck(True, "")
 
 
