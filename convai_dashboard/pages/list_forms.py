@@ -8,6 +8,7 @@ from django.db.models import QuerySet
 
 from convai_dashboard.history.listing import BadCursor, decode_cursor
 from convai_dashboard.history.models import ConvaiCharacter, ReviewStatus
+from convai_dashboard.history.text import MAX_TERMS, terms_of
 from convai_dashboard.pages.fields import CountField, DayField, IdField
 from convai_dashboard.review.models import Tag
 
@@ -130,6 +131,16 @@ class SearchForm(forms.Form):
             ("", "All your characters"),
             *((c.character_id, c.display_name) for c in characters),
         ]
+
+    def clean_q(self) -> str:
+        query: str = self.cleaned_data["q"]
+        found = len(terms_of(query))
+        if found > MAX_TERMS:
+            raise forms.ValidationError(
+                f"Search for at most {MAX_TERMS} different words or phrases at once; "
+                f"this search has {found}."
+            )
+        return query
 
     def clean_character(self) -> ConvaiCharacter | None:
         chosen = self.cleaned_data["character"]
