@@ -184,7 +184,7 @@ def test_it_gives_up_at_once_on_a_retry_after_too_long_to_wait(sandbox):
     with pytest.raises(RateLimited) as caught:
         client_for(sandbox, retries=3, max_retry_after=0.5).list_sessions(ASTRONAUT_ID)
     assert caught.value.retry_after == 1
-    assert "Try again in 1 seconds" in caught.value.user_message
+    assert "Try again in 1 second." in caught.value.user_message
     assert len(sandbox.requests) == 1
 
 

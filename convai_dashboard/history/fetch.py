@@ -25,11 +25,19 @@ from django.views.decorators.debug import sensitive_variables
 
 from convai_dashboard.accounts import checks, crypto
 from convai_dashboard.accounts.models import CharacterAccess
-from convai_dashboard.convai import CharacterNotAccessible, ConvaiClient, ConvaiError, InvalidApiKey
+from convai_dashboard.convai import (
+    CharacterNotAccessible,
+    ConvaiClient,
+    ConvaiError,
+    ConvaiUnavailable,
+    InvalidApiKey,
+    RateLimited,
+    UnexpectedResponse,
+)
 from convai_dashboard.convai.configured import client_for
 from convai_dashboard.convai.records import left_out
 from convai_dashboard.history import store
-from convai_dashboard.history.models import ChatSession, ConvaiCharacter
+from convai_dashboard.history.models import ChatSession, ConvaiCharacter, ConvaiFailure
 
 logger = logging.getLogger(__name__)
 
@@ -116,12 +124,25 @@ def remembering_failure(character: ConvaiCharacter) -> Iterator[None]:
     try:
         yield
     except ConvaiError as error:
-        now = timezone.now()
+        now, kind = timezone.now(), failure_kind(error)
         ConvaiCharacter.objects.filter(pk=character.pk).update(
-            convai_error=error.user_message, convai_error_at=now
+            convai_error=error.user_message, convai_error_at=now, convai_error_kind=kind
         )
         character.convai_error, character.convai_error_at = error.user_message, now
+        character.convai_error_kind = kind
         raise
+
+
+def failure_kind(error: ConvaiError) -> ConvaiFailure:
+    if isinstance(error, (NoWorkingKey, *REFUSALS)):
+        return ConvaiFailure.REFUSED
+    if isinstance(error, RateLimited):
+        return ConvaiFailure.RATE_LIMITED
+    if isinstance(error, ConvaiUnavailable):
+        return ConvaiFailure.UNREACHABLE
+    if isinstance(error, UnexpectedResponse):
+        return ConvaiFailure.UNREADABLE
+    return ConvaiFailure.ERROR
 
 
 def refresh_sessions(

@@ -43,6 +43,16 @@ class ReviewStatus(models.TextChoices):
     NEEDS_CHANGES = "needs_changes", "Needs changes"
 
 
+class ConvaiFailure(models.TextChoices):
+    """Why Convai could not be asked about a character, as the pages' offline banner says it."""
+
+    UNREACHABLE = "unreachable", "Convai could not be reached"
+    REFUSED = "refused", "Convai refused the API key"
+    RATE_LIMITED = "rate_limited", "Convai is limiting this key's requests"
+    UNREADABLE = "unreadable", "Convai's answer could not be read"
+    ERROR = "error", "Convai answered with an error"
+
+
 EVENT_PREFIX = "[An Event has occurred]"
 REFUSAL_PREFIX = "Your message was rejected because it contained content that is not allowed"
 
@@ -76,6 +86,9 @@ class ConvaiCharacter(models.Model):
     # a reader knows the stored data may be behind.
     convai_error = models.TextField(blank=True)
     convai_error_at = models.DateTimeField(null=True, blank=True)
+    # What kind of failure that was; empty for one recorded before kinds were (the banner then
+    # says what it always said).
+    convai_error_kind = models.CharField(max_length=12, choices=ConvaiFailure, blank=True)
 
     objects = ConvaiCharacterQuerySet.as_manager()
 
