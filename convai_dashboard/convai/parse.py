@@ -53,12 +53,12 @@ class _Unusable(Exception):
         self.shape = shape
 
 
-def quoted(value: str, limit: int = 40) -> str:
+def _quoted(value: str, limit: int = 40) -> str:
     """A value from Convai, fit to print in a message: quoted, escaped and short."""
     return repr(value[:limit]) + ("…" if len(value) > limit else "")
 
 
-def id_problem(value: str) -> str | None:
+def _id_problem(value: str) -> str | None:
     """Why a character or session ID cannot be used, or None when it can."""
     if len(value) > ID_MAX:
         return f"it is {len(value):,} characters long, and IDs are kept up to {ID_MAX}"
@@ -118,7 +118,7 @@ def _session(entry: Any, index: int) -> SessionSummary:
     session_id = entry.get("sessionID")
     if not isinstance(session_id, str) or not session_id.strip():
         raise _Unusable(where, "it has no sessionID")
-    where = f"session {quoted(session_id)}"
+    where = f"session {_quoted(session_id)}"
     try:
         # The list gives the day as DD-MM-YYYY and the time separately.
         started = datetime.strptime(f"{entry['date']} {entry['time']}", "%d-%m-%Y %H:%M:%S")
@@ -135,7 +135,7 @@ def _session(entry: Any, index: int) -> SessionSummary:
     in_memory = entry.get("is_added_to_memory", False)
     if not isinstance(in_memory, bool):
         raise _Unusable(where, f"is_added_to_memory is {in_memory!r:.40}, not true or false")
-    problem = id_problem(session_id)
+    problem = _id_problem(session_id)
     if problem:
         raise _Unusable(where, f"its ID cannot be used: {problem}", shape=False)
     return SessionSummary(session_id=session_id, started_at=started, in_memory=in_memory)
@@ -222,10 +222,10 @@ def _character(entry: Any, index: int) -> CharacterInfo:
     if not isinstance(entry, dict) or not isinstance(entry.get("character_id"), str):
         raise _Unusable(where, "it has no character_id")
     character_id = entry["character_id"]
-    problem = id_problem(character_id)
+    problem = _id_problem(character_id)
     if problem:
         raise _Unusable(
-            f"character {quoted(character_id)}", f"its ID cannot be used: {problem}", shape=False
+            f"character {_quoted(character_id)}", f"its ID cannot be used: {problem}", shape=False
         )
     name = entry.get("character_name")
     name = _text(name, NAME_MAX)[0] if isinstance(name, str) else ""
