@@ -57,12 +57,16 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # A NUL in the address is a 400 before any view or query sees it.
+    "convai_dashboard.pages.middleware.refuse_nul",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Cache-Control: private, no-store on every signed-in page.
+    "convai_dashboard.pages.middleware.private_pages",
     # Every page needs a signed-in user unless its view says otherwise (only sign-in does).
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -219,6 +223,8 @@ if _BEHIND_PROXY:
 
 # --- Convai ---------------------------------------------------------------------------------
 CONVAI_API_URL = env_str("CONVAI_API_URL", "https://api.convai.com").rstrip("/")
+# The one proxy Convai is reached through, if any: the client ignores HTTP(S)_PROXY (README).
+CONVAI_PROXY = env_str("CONVAI_PROXY")
 CONVAI_CONNECT_TIMEOUT = env_float("CONVAI_CONNECT_TIMEOUT", 3.05, minimum=0.1)
 CONVAI_READ_TIMEOUT = env_float("CONVAI_READ_TIMEOUT", 20.0, minimum=0.1)
 # Seconds a person's page request waits for Convai's answer, so that a slow Convai holds a server

@@ -66,6 +66,26 @@ def test_a_key_whose_plan_cannot_list_characters_is_still_accepted(owner_client,
     assert response.status_code == 302
     key = ApiKey.objects.get(owner=owner)
     assert "would not list" in key.verification_note
+    assert key.verified_at is not None, "Convai knew the key: it refused only the endpoint"
+
+
+@pytest.mark.parametrize(
+    ("fault", "words"),
+    [
+        ("wrong_shape", "not in the expected shape"),
+        ("garbage", "not JSON"),
+        ("error_200", "Something went wrong on our side"),
+        ("detail_error", "something is off"),
+    ],
+)
+def test_a_key_is_verified_only_when_convai_accepted_it(owner_client, owner, sandbox, fault, words):
+    sandbox.fault = fault
+    response = owner_client.post("/keys/", {"label": "Unsure", "key": DEMO_KEY}, follow=True)
+    key = ApiKey.objects.get(owner=owner)
+    assert key.verified_at is None
+    assert key.verification_note.startswith("Not verified: ") and words in key.verification_note
+    page = response.content.decode()
+    assert "Not verified" in page and "verified with Convai" not in page
 
 
 def test_a_key_is_saved_unverified_when_convai_is_down(owner_client, owner, sandbox):
@@ -79,6 +99,18 @@ def test_a_key_is_saved_unverified_when_convai_is_down(owner_client, owner, sand
 @pytest.mark.parametrize("bad", ["has space", "line\nbreak", 'quote"', ""])
 def test_a_key_that_is_not_a_token_is_refused_before_calling_convai(owner_client, sandbox, bad):
     response = owner_client.post("/keys/", {"label": "x", "key": bad})
+    assert response.status_code == 400
+    assert sandbox.requests == []
+
+
+@pytest.mark.parametrize("bad", ["..", ".hidden", "-rf", "a/b", "a b", "x" * 129])
+def test_a_character_id_no_page_could_link_to_is_refused_before_calling_convai(
+    owner_client, owner, sandbox, bad
+):
+    key = make_key(owner)
+    response = owner_client.post(
+        "/characters/add/", {"add-api_key": key.pk, "add-character_id": bad}
+    )
     assert response.status_code == 400
     assert sandbox.requests == []
 

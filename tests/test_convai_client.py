@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import socket
+import threading
+from collections.abc import Iterator
 from datetime import UTC
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -36,6 +40,7 @@ def client_at(base_url: str, key: str = DEMO_KEY, **kwargs) -> ConvaiClient:
     kwargs.setdefault("retries", 2)
     kwargs.setdefault("backoff_factor", 0.01)
     kwargs.setdefault("max_retry_after", 10.0)
+    kwargs.setdefault("proxy", "")
     return ConvaiClient(key, base_url=base_url, **kwargs)
 
 
@@ -179,7 +184,7 @@ def test_it_gives_up_at_once_on_a_retry_after_too_long_to_wait(sandbox):
     with pytest.raises(RateLimited) as caught:
         client_for(sandbox, retries=3, max_retry_after=0.5).list_sessions(ASTRONAUT_ID)
     assert caught.value.retry_after == 1
-    assert "Try again in 1 seconds" in caught.value.user_message
+    assert "Try again in 1 second." in caught.value.user_message
     assert len(sandbox.requests) == 1
 
 
@@ -207,3 +212,83 @@ def test_a_plan_without_the_character_api_still_reads_history(sandbox):
     with pytest.raises(RequestRejected):
         client.list_characters()
     assert client.list_sessions(CHAT_ONLY_CHARACTER_ID)
+
+
+class Recorder(ThreadingHTTPServer):
+    """A tiny HTTP server on a loopback port: records every request it is sent and answers
+    each with `status`, `headers` and an empty character list."""
+
+    def __init__(self, status: int = 200, headers: dict[str, str] | None = None) -> None:
+        self.status, self.headers = status, headers or {}
+        self.received: list[tuple[str, str, dict[str, str]]] = []
+        super().__init__(("127.0.0.1", 0), _RecordingHandler)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+class _RecordingHandler(BaseHTTPRequestHandler):
+    server: Recorder
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.server.received.append((self.command, self.path, dict(self.headers.items())))
+        body = json.dumps({"characters": []}).encode()
+        self.send_response(self.server.status)
+        for name, value in self.server.headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Quiet."""
+
+
+def serving(server: Recorder) -> Iterator[Recorder]:
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+@pytest.fixture
+def elsewhere() -> Iterator[Recorder]:
+    """Another host, as far as the key is concerned: another port, which should hear nothing."""
+    yield from serving(Recorder())
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_a_redirect_is_not_followed_and_the_key_never_reaches_its_target(elsewhere, status):
+    target = f"{elsewhere.url}/character/list"
+    for redirector in serving(Recorder(status, {"Location": target})):
+        with pytest.raises(UnexpectedResponse) as caught:
+            client_at(redirector.url, retries=2).list_characters()
+        assert len(redirector.received) == 1
+    assert elsewhere.received == [], "the redirect was followed"
+    assert f"HTTP {status}, a redirect to {target}" in caught.value.user_message
+    assert DEMO_KEY not in caught.value.user_message
+
+
+def test_proxy_variables_of_the_environment_are_ignored(sandbox, elsewhere, monkeypatch):
+    for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY"):
+        monkeypatch.setenv(name, elsewhere.url)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    assert len(client_for(sandbox).list_sessions(ASTRONAUT_ID)) == 79
+    assert elsewhere.received == []
+
+
+def test_a_proxy_named_in_settings_is_used(sandbox, elsewhere):
+    client_for(sandbox, proxy=elsewhere.url).list_characters()
+    [(method, target, headers)] = elsewhere.received
+    # A plain-HTTP proxy is sent the whole URL; the sandbox itself is not asked.
+    assert (method, target) == ("POST", f"{sandbox.url}/character/list")
+    assert headers["CONVAI-API-KEY"] == DEMO_KEY
+    assert sandbox.requests == []

@@ -245,6 +245,7 @@ def test_a_session_exports_as_json_in_the_apis_shape_with_its_review(owner_clien
         "on_convai": True,
         "transcript_fetched_at": "2026-10-01T12:00:00+00:00",
         "link": "http://testserver" + SESSION.format(char=character.character_id, sid="s-1"),
+        "cut": [],
     }
     # Exactly what Convai's chatHistory/details answers.
     assert document["transcript"] == [

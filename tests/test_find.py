@@ -288,6 +288,39 @@ def test_parse_query_reads_words_phrases_and_prefixes():
     ]
 
 
+def test_a_term_given_twice_counts_once_and_a_query_keeps_at_most_ten():
+    assert len(parse_query("dragon Dragon DRAGON dragón")) == 1
+    assert [t.words for t in parse_query(" ".join(f"w{i}" for i in range(15)))] == [
+        (f"w{i}",) for i in range(10)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("query", "status"),
+    [
+        (" ".join(f"w{i}" for i in range(10)), 200),
+        (" ".join(["dragon"] * 25), 200),
+        (" ".join(f"w{i}" for i in range(11)), 400),
+        ('"a b" ' + " ".join(f"w{i}" for i in range(10)), 400),
+    ],
+    ids=["ten", "one, 25 times", "eleven", "a phrase and ten words"],
+)
+def test_search_takes_at_most_ten_different_terms(owner_client, said, query, status):
+    response = owner_client.get("/search/", {"q": query})
+    assert response.status_code == status
+    if status == 400:
+        assert "Search for at most 10 different words or phrases at once; this search has 11." in (
+            html.unescape(response.content.decode())
+        )
+
+
+def test_a_transcript_opened_with_many_terms_marks_the_first_ten(owner_client, said):
+    query = " ".join(["forge", *(f"w{i}" for i in range(30))])
+    url = f"/characters/{said['smith'].character_id}/sessions/forge/"
+    response = owner_client.get(url, {"q": query})
+    assert response.status_code == 200 and "<mark>" in response.content.decode()
+
+
 @pytest.mark.parametrize(
     "text",
     [

@@ -11,7 +11,13 @@ from django.test import override_settings
 
 from convai_dashboard.history.models import ChatSession
 from convai_dashboard.sandbox import ASTRONAUT_ID
-from tests.factories import make_character, make_interaction, make_key, make_session
+from tests.factories import (
+    make_access,
+    make_character,
+    make_interaction,
+    make_key,
+    make_session,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -296,6 +302,37 @@ def test_a_failed_refresh_keeps_the_stored_list(owner_client, astronaut, sandbox
     page = response.content.decode()
     assert "Could not refresh the session list." in page and "HTTP 503" in page
     assert "79 sessions stored" in page
+
+
+@pytest.mark.parametrize(
+    ("fault", "headline", "words"),
+    [
+        ("error_503_html", "Convai could not be reached", "HTTP 503"),
+        ("slow", "Convai could not be reached", "did not answer within"),
+        ("invalid_key", "Convai refused the API key", "Invalid API key provided."),
+        ("ratelimit", "Convai is limiting this key&#x27;s requests", "Try again in 1 second."),
+        ("wrong_shape", "Convai&#x27;s answer could not be read", "not in the expected shape"),
+        ("garbage", "Convai&#x27;s answer could not be read", "not JSON"),
+        ("error_200", "Convai answered with an error", "Something went wrong on our side"),
+    ],
+)
+def test_the_offline_banner_says_what_kind_of_failure_it_was(
+    colleague_client, colleague, owner_client, astronaut, sandbox, settings, fault, headline, words
+):
+    # A colleague reads the history without a key of their own, so even a refused key leaves
+    # someone to see the banner.
+    make_access(colleague, None, character_id=astronaut.character_id)
+    settings.CONVAI_READ_TIMEOUT = settings.CONVAI_PAGE_TIMEOUT = 0.3
+    sandbox.slow_seconds = 1
+    owner_client.get(f"/characters/{astronaut.character_id}/")
+    sandbox.fault = fault
+    colleague_client.post(f"/characters/{astronaut.character_id}/refresh/")
+    page = colleague_client.get(f"/characters/{astronaut.character_id}/").content.decode()
+    banner = page[page.index("Showing stored history.") :].split("</div>")[0]
+    assert headline in banner and words in banner
+    assert "1 seconds" not in banner
+    if headline != "Convai could not be reached":
+        assert "could not be reached" not in banner
 
 
 def test_refresh_reports_what_changed(owner_client, astronaut, sandbox):

@@ -132,6 +132,18 @@ def test_the_owner_gets_the_page(owner_client, owned, method, url):
 
 
 @pytest.mark.parametrize(
+    "url",
+    [u for m, u in OWNED_URLS if m == "get"] + ["/", "/keys/", "/search/?q=plot", "/flags/"],
+)
+@pytest.mark.parametrize("headers", [{}, HTMX], ids=["page", "htmx"])
+def test_no_cache_may_keep_a_signed_in_page(owner_client, owned, url, headers):
+    response = owner_client.get(url.format(**owned), **headers)
+    assert response.status_code in (200, 302)
+    cache_control = {part.strip() for part in response["Cache-Control"].split(",")}
+    assert {"private", "no-store"} <= cache_control
+
+
+@pytest.mark.parametrize(
     "url", ["/characters/{char}/", "/characters/{char}/sessions/{sid}/"], ids=["list", "session"]
 )
 def test_a_colleague_who_holds_the_character_reads_the_same_history(

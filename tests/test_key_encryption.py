@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from cryptography.fernet import Fernet
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from convai_dashboard.accounts.crypto import UndecryptableKey
 from convai_dashboard.accounts.models import ApiKey
@@ -39,3 +39,19 @@ def test_a_key_without_its_encryption_key_says_what_to_do(owner, settings):
     settings.CONVAI_KEY_ENCRYPTION_KEYS = [NEW]
     with pytest.raises(UndecryptableKey, match="Enter the API key again"):
         ApiKey.objects.get(pk=key.pk).secret()
+
+
+def test_rotation_names_each_key_it_cannot_decrypt_and_rotates_the_rest(owner, settings, capsys):
+    settings.CONVAI_KEY_ENCRYPTION_KEYS = [OLD]
+    lost = make_key(owner, secret="lost-key-0002", label="Lost")
+    settings.CONVAI_KEY_ENCRYPTION_KEYS = [NEW]
+    kept = make_key(owner, secret="kept-key-0003", label="Kept")
+    before = ApiKey.objects.get(pk=lost.pk).encrypted_key
+    with pytest.raises(CommandError) as caught:
+        call_command("rotate_api_keys")
+    message = str(caught.value)
+    assert "1 API key(s) cannot be decrypted" in message
+    assert f"“Lost” of owner (id {lost.pk})" in message
+    assert "lost-key-0002" not in message + capsys.readouterr().out
+    assert ApiKey.objects.get(pk=lost.pk).encrypted_key == before, "left as it was"
+    assert ApiKey.objects.get(pk=kept.pk).secret() == "kept-key-0003"

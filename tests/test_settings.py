@@ -64,5 +64,20 @@ def test_a_bad_value_stops_start_up_naming_the_variable(name, value, words):
     assert words in result.stderr
 
 
+def test_start_up_stops_on_an_encryption_key_that_is_not_a_fernet_key_without_showing_it():
+    good = PRODUCTION["CONVAI_KEY_ENCRYPTION_KEYS"]
+    result = manage("check", **{**PRODUCTION, "CONVAI_KEY_ENCRYPTION_KEYS": f"{good},hunter2-oops"})
+    assert result.returncode != 0
+    assert "accounts.E001" in result.stderr
+    assert "value 2 of 2 is not a Fernet key" in result.stderr
+    assert "hunter2" not in result.stderr + result.stdout and good not in result.stderr
+
+
+def test_migrate_runs_the_same_check(tmp_path):
+    env = {**PRODUCTION, "CONVAI_KEY_ENCRYPTION_KEYS": "not-a-key"}
+    result = manage("migrate", DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}", **env)
+    assert result.returncode != 0 and "accounts.E001" in result.stderr
+
+
 def test_development_needs_nothing_but_debug():
     assert manage("check", DJANGO_DEBUG="1").returncode == 0

@@ -16,6 +16,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from convai_dashboard.accounts import crypto
 from convai_dashboard.accounts.models import ApiKey, CharacterAccess
@@ -30,16 +31,25 @@ from convai_dashboard.convai import (
     UnexpectedResponse,
 )
 from convai_dashboard.convai.configured import client_for, page_limits
+from convai_dashboard.convai.records import left_out
+
+# Functions that hold a key in clear are marked sensitive, so that an error report (Django's
+# 500 page, a mailed report) shows none of their variables: with no names given, none of
+# those of the frames below either, where the client, requests and urllib3 hold the key in
+# their own variables.
 
 # --- keys -----------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class KeyCheck:
-    verified: bool  # Convai accepted the key; False when it could not be asked
+    # Convai accepted the key: it listed the key's characters, or refused only that endpoint
+    # for the key's plan. False when it could not be asked, or answered anything else.
+    verified: bool
     note: str  # why the key is not fully proven, if it is not; empty otherwise
 
 
+@sensitive_variables()
 def check_key(secret: str, *, base_url: str | None = None) -> KeyCheck:
     """Checks a key against Convai before it is saved. Raises InvalidApiKey for a key Convai
     refuses."""
@@ -50,16 +60,25 @@ def check_key(secret: str, *, base_url: str | None = None) -> KeyCheck:
             raise
         except (ConvaiUnavailable, RateLimited) as error:
             return KeyCheck(False, f"Not verified yet: {error.user_message}")
-        except (RequestRejected, UnexpectedResponse) as error:
-            # The Character API is on a lower plan tier than Chat History: a refusal that is
-            # not about the key must not block a key that can still read history.
-            return KeyCheck(
-                True,
-                f"Convai would not list this key's characters ({error.convai_message or error}).",
-            )
+        except RequestRejected as error:
+            if error.status == 403:
+                # The Character API is on a lower plan tier than Chat History: Convai knew
+                # the key and refused it only this endpoint, which must not block a key that
+                # can still read history.
+                return KeyCheck(
+                    True,
+                    "Convai would not list this key's characters "
+                    f"({error.convai_message or error}).",
+                )
+            return KeyCheck(False, f"Not verified: {error.user_message}")
+        except UnexpectedResponse as error:
+            # An answer that is not Convai's (a proxy's page, a redirect, another shape) says
+            # nothing about the key.
+            return KeyCheck(False, f"Not verified: {error.user_message}")
     return KeyCheck(True, "")
 
 
+@sensitive_variables()
 def set_checked_secret(key: ApiKey, secret: str, *, base_url: str | None = None) -> None:
     """Checks a secret with Convai and sets it on the key (unsaved) with what the check found.
     Raises InvalidApiKey, leaving the key as it was, when Convai refuses the secret."""
@@ -69,6 +88,7 @@ def set_checked_secret(key: ApiKey, secret: str, *, base_url: str | None = None)
     key.verified_at = timezone.now() if check.verified else None
 
 
+@sensitive_variables()
 def save_key(key: ApiKey, label: str, secret: str) -> str | None:
     """Saves a key with its new label and, if given, a new secret once Convai has been asked
     about it. Returns why Convai refused the secret (nothing is saved then), or None."""
@@ -111,6 +131,7 @@ class Granted:
     note: str = ""  # what was granted without: the name, when the plan cannot read it
 
 
+@sensitive_variables()
 def add_character(
     owner: Any, key: ApiKey, character_id: str, *, base_url: str | None = None
 ) -> Granted:
@@ -184,6 +205,7 @@ class Imported:
     ok: bool
 
 
+@sensitive_variables()
 def import_characters(owner: Any, key: ApiKey, *, base_url: str | None = None) -> Imported:
     """Grants access to every character of the key's account, as Convai lists them."""
     try:
@@ -198,6 +220,8 @@ def import_characters(owner: Any, key: ApiKey, *, base_url: str | None = None) -
     added = sum(grant(owner, key, info.character_id, info.name)[1] for info in found)
     known = len(found) - added
     message = f"Imported from “{key.label}”: {added} new character(s), {known} already held."
+    if found.skipped:
+        message += f" {left_out(found.skipped)}"
     return Imported(added, known, message, ok=True)
 
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Self
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from convai_dashboard.accounts import crypto
 
@@ -54,10 +55,12 @@ class ApiKey(models.Model):
     def masked(self) -> str:
         return f"…{self.last_four}"
 
+    @sensitive_variables()
     def set_secret(self, secret: str) -> None:
         self.encrypted_key = crypto.encrypt(secret)
         self.last_four = secret[-4:]
 
+    @sensitive_variables()
     def secret(self) -> str:
         return crypto.decrypt(self.encrypted_key)
 

@@ -13,8 +13,10 @@ from convai_dashboard.convai.errors import (
 )
 from convai_dashboard.convai.records import (
     CharacterInfo,
+    Entries,
     Interaction,
     SessionSummary,
+    Skipped,
     Turn,
 )
 
@@ -25,11 +27,13 @@ __all__ = [
     "ConvaiError",
     "ConvaiTimeout",
     "ConvaiUnavailable",
+    "Entries",
     "Interaction",
     "InvalidApiKey",
     "RateLimited",
     "RequestRejected",
     "SessionSummary",
+    "Skipped",
     "Turn",
     "UnexpectedResponse",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -21,11 +22,13 @@ from convai_dashboard.convai.errors import (
     RequestRejected,
     UnexpectedResponse,
 )
-from convai_dashboard.convai.records import CharacterInfo, Interaction, SessionSummary
+from convai_dashboard.convai.records import CharacterInfo, Entries, Interaction, SessionSummary
 
 T = TypeVar("T")
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+# Convai's own words are shown to users and kept on the character: this much of them.
+MESSAGE_LIMIT = 300
 
 
 class _PoliteRetry(Retry):
@@ -71,6 +74,7 @@ class ConvaiClient:
         retries: int,
         backoff_factor: float,
         max_retry_after: float,
+        proxy: str,
         pool_size: int = 10,
     ) -> None:
         self.base_url = base_url.rstrip("/")
@@ -93,6 +97,12 @@ class ConvaiClient:
         retry.max_retry_after = max_retry_after
         adapter = HTTPAdapter(max_retries=retry, pool_connections=1, pool_maxsize=pool_size)
         self.http = requests.Session()
+        # Nothing from the process environment decides where the key goes: no HTTP(S)_PROXY,
+        # NO_PROXY, ~/.netrc or REQUESTS_CA_BUNDLE. A stray proxy variable (set for pip, say)
+        # would otherwise route every key through that proxy. A proxy is named explicitly.
+        self.http.trust_env = False
+        if proxy:
+            self.http.proxies = {"http": proxy, "https": proxy}
         self.http.mount("http://", adapter)
         self.http.mount("https://", adapter)
         self.http.headers.update({"CONVAI-API-KEY": api_key, "Content-Type": "application/json"})
@@ -108,7 +118,7 @@ class ConvaiClient:
 
     # --- the contract ---------------------------------------------------------------------
 
-    def list_sessions(self, character_id: str, limit: int | None = None) -> list[SessionSummary]:
+    def list_sessions(self, character_id: str, limit: int | None = None) -> Entries[SessionSummary]:
         # The API wants limit as a string; "-1" means every session.
         body = {
             "charID": character_id,
@@ -128,7 +138,7 @@ class ConvaiClient:
             character_id,
         )
 
-    def list_characters(self) -> list[CharacterInfo]:
+    def list_characters(self) -> Entries[CharacterInfo]:
         return self._call("/character/list", None, parse.character_list, None)
 
     # --- HTTP and errors ------------------------------------------------------------------
@@ -142,7 +152,9 @@ class ConvaiClient:
     ) -> T:
         url = self.base_url + path
         try:
-            response = self.http.post(url, json=body, timeout=self.timeout)
+            # Never redirected: requests would resend the CONVAI-API-KEY header to wherever a
+            # 302, 307 or 308 points, another host included.
+            response = self.http.post(url, json=body, timeout=self.timeout, allow_redirects=False)
         except requests.exceptions.ConnectTimeout:
             raise ConvaiTimeout(
                 f"Convai ({self.base_url}) did not accept a connection within "
@@ -156,6 +168,14 @@ class ConvaiClient:
             raise ConvaiUnavailable(
                 f"Convai ({self.base_url}) could not be reached ({_reason(error)})."
             ) from None
+        if 300 <= response.status_code < 400:
+            location = _printable(response.headers.get("Location", ""), 200) or "no location"
+            raise UnexpectedResponse(
+                f"Convai ({self.base_url}) answered HTTP {response.status_code}, a redirect to "
+                f"{location}. Redirects are not followed, so the API key was not sent there. "
+                "Check CONVAI_API_URL and CONVAI_PROXY.",
+                status=response.status_code,
+            )
         payload = _json_or_none(response)
         _raise_for_error(response, payload, character_id)
         if payload is None:
@@ -175,6 +195,14 @@ def _reason(error: requests.exceptions.RequestException) -> str:
     return type(error).__name__
 
 
+def _printable(text: str, limit: int) -> str:
+    """Text from the other side of the wire, made safe to show and to store: control
+    characters (NUL included, which PostgreSQL refuses) become spaces, runs of spaces one, and
+    it is cut to `limit` characters."""
+    flat = " ".join("".join(" " if unicodedata.category(c) == "Cc" else c for c in text).split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
 def _json_or_none(response: requests.Response) -> Any:
     try:
         return response.json()
@@ -183,8 +211,8 @@ def _json_or_none(response: requests.Response) -> Any:
 
 
 def _preview(response: requests.Response) -> str:
-    kind = response.headers.get("Content-Type", "no content type").split(";")[0]
-    snippet = " ".join(response.text[:80].split())
+    kind = _printable(response.headers.get("Content-Type", "no content type").split(";")[0], 80)
+    snippet = _printable(response.text[:80], 80)
     return f"{kind}: {snippet!r}" if snippet else kind
 
 
@@ -194,9 +222,10 @@ def _convai_message(payload: Any) -> str:
             value = payload.get(key)
             if isinstance(value, str) and value.strip():
                 reference = payload.get("Reference ID")
-                return f"{value} (Reference ID {reference})" if reference else value
+                said = f"{value} (Reference ID {reference})" if reference else value
+                return _printable(said, MESSAGE_LIMIT)
             if value:
-                return json.dumps(value)[:300]
+                return _printable(json.dumps(value), MESSAGE_LIMIT)
     return ""
 
 

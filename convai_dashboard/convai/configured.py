@@ -6,15 +6,19 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.views.decorators.debug import sensitive_variables
 
 from convai_dashboard.convai.client import ConvaiClient
 
 
+# Error reports show no variable of this, nor of the client's frames below it (the key).
+@sensitive_variables()
 def client_for(secret: str, *, base_url: str | None = None, **overrides: Any) -> ConvaiClient:
     """A client for one API key. `base_url` names another Convai (a sandbox started by a
     command) without touching settings; `overrides` are the client's own options."""
     options: dict[str, Any] = {
         "base_url": base_url or settings.CONVAI_API_URL,
+        "proxy": settings.CONVAI_PROXY,
         "connect_timeout": settings.CONVAI_CONNECT_TIMEOUT,
         "read_timeout": settings.CONVAI_READ_TIMEOUT,
         "retries": settings.CONVAI_RETRIES,

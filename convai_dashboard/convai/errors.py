@@ -44,7 +44,8 @@ class RateLimited(ConvaiError):
     @property
     def advice(self) -> str:  # type: ignore[override]
         if self.retry_after is not None:
-            return f"Try again in {max(1, round(self.retry_after))} seconds."
+            seconds = max(1, round(self.retry_after))
+            return f"Try again in {seconds} second{'' if seconds == 1 else 's'}."
         return "Wait a minute, then try again."
 
 

@@ -12,6 +12,8 @@ The functions at the end are the ones pages call: each returns what to tell the 
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,6 +21,7 @@ from typing import Any
 
 from django.db.models import Case, IntegerField, Value, When
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from convai_dashboard.accounts import checks, crypto
 from convai_dashboard.accounts.models import CharacterAccess
@@ -27,11 +30,17 @@ from convai_dashboard.convai import (
     ConvaiClient,
     ConvaiError,
     ConvaiTimeout,
+    ConvaiUnavailable,
     InvalidApiKey,
+    RateLimited,
+    UnexpectedResponse,
 )
 from convai_dashboard.convai.configured import client_for, page_limits
+from convai_dashboard.convai.records import left_out
 from convai_dashboard.history import store
-from convai_dashboard.history.models import ChatSession, ConvaiCharacter
+from convai_dashboard.history.models import ChatSession, ConvaiCharacter, ConvaiFailure
+
+logger = logging.getLogger(__name__)
 
 # What Convai says when a key may not read a character: its holder loses access.
 REFUSALS = (InvalidApiKey, CharacterNotAccessible)
@@ -39,6 +48,12 @@ REFUSALS = (InvalidApiKey, CharacterNotAccessible)
 
 class NoWorkingKey(ConvaiError):
     advice = "A holder must add the character again under a key Convai accepts for it."
+
+
+class TranscriptNotStored(ConvaiError):
+    """Convai answered, but the database would not store the transcript."""
+
+    advice = "The rest of the history is unaffected; if it persists, report the session's ID."
 
 
 def holders(character: ConvaiCharacter, first: Any = None) -> list[CharacterAccess]:
@@ -83,6 +98,9 @@ def no_working_key(last_refusal: ConvaiError | None) -> NoWorkingKey:
     return NoWorkingKey(f"No holder of this character has a key Convai accepts for it.{said}")
 
 
+# Error reports show none of the variables here or below: holders' keys in clear, and the
+# client's copies of them.
+@sensitive_variables()
 def with_a_holders_key[T](
     character: ConvaiCharacter,
     first: Any,
@@ -108,12 +126,25 @@ def remembering_failure(character: ConvaiCharacter) -> Iterator[None]:
     try:
         yield
     except ConvaiError as error:
-        now = timezone.now()
+        now, kind = timezone.now(), failure_kind(error)
         ConvaiCharacter.objects.filter(pk=character.pk).update(
-            convai_error=error.user_message, convai_error_at=now
+            convai_error=error.user_message, convai_error_at=now, convai_error_kind=kind
         )
         character.convai_error, character.convai_error_at = error.user_message, now
+        character.convai_error_kind = kind
         raise
+
+
+def failure_kind(error: ConvaiError) -> ConvaiFailure:
+    if isinstance(error, (NoWorkingKey, *REFUSALS)):
+        return ConvaiFailure.REFUSED
+    if isinstance(error, RateLimited):
+        return ConvaiFailure.RATE_LIMITED
+    if isinstance(error, ConvaiUnavailable):
+        return ConvaiFailure.UNREACHABLE
+    if isinstance(error, UnexpectedResponse):
+        return ConvaiFailure.UNREADABLE
+    return ConvaiFailure.ERROR
 
 
 def refresh_sessions(
@@ -128,7 +159,10 @@ def refresh_sessions(
         base_url=base_url,
         **options,
     )
-    return store.store_session_list(character, summaries)
+    result = store.store_session_list(character, summaries)
+    for skipped in summaries.skipped:
+        logger.warning("Character %s: left out %s", character.character_id, skipped)
+    return dataclasses.replace(result, skipped=summaries.skipped)
 
 
 def fetch_transcript(session: ChatSession, first: Any = None, **options: Any) -> int:
@@ -140,7 +174,10 @@ def fetch_transcript(session: ChatSession, first: Any = None, **options: Any) ->
         lambda client: client.get_transcript(character.character_id, session.session_id),
         **options,
     )
-    store.store_transcript(session, records)
+    try:
+        store.store_transcript(session, records)
+    except store.NotStored as error:
+        raise TranscriptNotStored(f"The transcript could not be stored: {error}.") from None
     return len(records)
 
 
@@ -178,6 +215,8 @@ def refresh_list(character: ConvaiCharacter, user: Any) -> Outcome:
     if result.gone:
         parts.append(f"{result.gone} no longer on Convai (kept here)")
     message = "Refreshed: " + ", ".join(parts) + "."
+    if result.skipped:
+        message += f" {left_out(result.skipped)}"
     return Outcome(True, message, lost_access=not _still_holds(character, user))
 
 

@@ -22,6 +22,8 @@ SORTS: dict[str, tuple[str, bool]] = {
     "longest": ("interaction_count", True),
 }
 SEPARATOR = "~"
+# The largest interaction count a cursor can hold (ChatSession.interaction_count).
+COUNT_MAX = 2**31 - 1
 
 
 class BadCursor(ValueError):
@@ -44,9 +46,13 @@ def decode_cursor(cursor: str, sort: str) -> tuple[Any, str]:
     try:
         if field == "started_at":
             return datetime.fromisoformat(value).replace(tzinfo=UTC), session_id
-        return int(value), session_id
+        count = int(value)
     except ValueError:
         raise BadCursor(cursor) from None
+    # A count is stored in 4 bytes: a longer number would overflow the query, not find rows.
+    if not 0 <= count <= COUNT_MAX:
+        raise BadCursor(cursor)
+    return count, session_id
 
 
 def _beyond(field: str, key: tuple[Any, str], descending: bool) -> Q:

@@ -21,6 +21,7 @@ from django.db import models
 from django.utils import timezone
 
 from convai_dashboard.accounts.models import CharacterAccess
+from convai_dashboard.history.holder import Holder
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -40,6 +41,16 @@ class ReviewStatus(models.TextChoices):
     IN_REVIEW = "in_review", "In review"
     APPROVED = "approved", "Approved"
     NEEDS_CHANGES = "needs_changes", "Needs changes"
+
+
+class ConvaiFailure(models.TextChoices):
+    """Why Convai could not be asked about a character, as the pages' offline banner says it."""
+
+    UNREACHABLE = "unreachable", "Convai could not be reached"
+    REFUSED = "refused", "Convai refused the API key"
+    RATE_LIMITED = "rate_limited", "Convai is limiting this key's requests"
+    UNREADABLE = "unreadable", "Convai's answer could not be read"
+    ERROR = "error", "Convai answered with an error"
 
 
 EVENT_PREFIX = "[An Event has occurred]"
@@ -76,6 +87,9 @@ class ConvaiCharacter(models.Model):
     # a reader knows the stored data may be behind.
     convai_error = models.TextField(blank=True)
     convai_error_at = models.DateTimeField(null=True, blank=True)
+    # What kind of failure that was; empty for one recorded before kinds were (the banner then
+    # says what it always said).
+    convai_error_kind = models.CharField(max_length=12, choices=ConvaiFailure, blank=True)
 
     objects = ConvaiCharacterQuerySet.as_manager()
 
@@ -255,6 +269,10 @@ class Interaction(models.Model):
     # Tells apart interactions that share a timestamp, in the order Convai gave them.
     ordinal = models.PositiveSmallIntegerField(default=0)
     is_trigger_input = models.BooleanField(default=False)
+    # The transcript went on past what the store keeps (convai.records.LINES_MAX) in this
+    # interaction: its further turns, and any further interactions, were cut. A database
+    # default lets migration 0012 add the column without rebuilding the table on SQLite.
+    truncated = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         ordering = ["occurred_at", "ordinal"]
@@ -292,6 +310,8 @@ class Line(models.Model):
     position = models.PositiveSmallIntegerField()
     speaker = models.CharField(max_length=100)
     text = models.TextField(blank=True)
+    # The speaker or the text was longer than the store keeps (convai.records), and was cut.
+    truncated = models.BooleanField(default=False, db_default=False)
     # The text folded for full-text search (text.fold); both search engines index this.
     search_text = models.TextField(blank=True)
 
@@ -377,6 +397,12 @@ class SyncRun(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     # Written with every progress update; a running sync whose heartbeat stops was killed.
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # The process that holds the run (history.holder): set when a worker starts it, or when a
+    # command claims it to run at once. A run whose process is gone from this host is taken
+    # over at once; one held on another host only once its heartbeat is stale.
+    holder_host = models.CharField(max_length=255, blank=True)
+    holder_pid = models.PositiveIntegerField(null=True, blank=True)
+    holder_started = models.CharField(max_length=100, blank=True)
     cancel_requested = models.BooleanField(default=False)
     sessions_total = models.PositiveIntegerField(null=True, blank=True)
     sessions_done = models.PositiveIntegerField(default=0)
@@ -410,6 +436,12 @@ class SyncRun(models.Model):
     @property
     def is_queued(self) -> bool:
         return self.status == SyncStatus.QUEUED
+
+    @property
+    def holder(self) -> Holder | None:
+        if self.holder_pid is None:
+            return None
+        return Holder(self.holder_host, self.holder_pid, self.holder_started)
 
     @property
     def percent(self) -> int:

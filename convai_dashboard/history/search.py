@@ -13,12 +13,18 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from django.db import connection
+from django.db.models import Q
 
 from convai_dashboard.history.models import ChatSession, ConvaiCharacter, Interaction, Line
 from convai_dashboard.history.text import Term, parse_query
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+
+# Turns either side of a hit shown with it: the whole exchange of a real interaction (two or
+# three turns), and a bounded part of one that Convai sent with thousands.
+CONTEXT_TURNS = 3
 
 
 def _fts5_query(terms: list[Term]) -> str:
@@ -156,12 +162,22 @@ def search_lines(
     character_ids = list(held.values_list("pk", flat=True))
     ids = matching_line_ids(terms, character_ids, before, limit + 1)
     hit_ids = ids[:limit]
-    # One query for the hits and the lines said with them.
-    said_with = Line.objects.filter(pk__in=hit_ids).values("interaction_id")
+    if not hit_ids:
+        # The first page counts its hits (none); later ones never count.
+        nothing = 0 if before is None else None
+        return Results(terms, [], [], False, None, nothing, nothing)
+    # The hits and the lines said around them, in one query: the turns within CONTEXT_TURNS
+    # of each hit in its interaction (Convai may send an interaction of thousands of turns).
+    around = Q()
+    for interaction_id, position in Line.objects.filter(pk__in=hit_ids).values_list(
+        "interaction_id", "position"
+    ):
+        low, high = position - CONTEXT_TURNS, position + CONTEXT_TURNS
+        around |= Q(interaction_id=interaction_id, position__range=(low, high))
     exchanges: dict[int, Exchange] = {}
     by_pk = {}
     for line in (
-        Line.objects.filter(interaction__in=said_with)
+        Line.objects.filter(around)
         .select_related("interaction", "session", "character")
         .defer("search_text")
         .order_by("position")

@@ -8,15 +8,15 @@ module takes the client's records and never calls it.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import batched
 
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from convai_dashboard.convai.records import Interaction as InteractionRecord
-from convai_dashboard.convai.records import SessionSummary
+from convai_dashboard.convai.records import SessionSummary, Skipped
 from convai_dashboard.history.models import (
     EVENT_PREFIX,
     FIRST_LINE_LENGTH,
@@ -35,6 +35,8 @@ class RefreshResult:
     listed: int
     new: int
     gone: int
+    # Entries of Convai's list left out, as they could not be stored whole (fetch.py fills it).
+    skipped: list[Skipped] = field(default_factory=list)
 
 
 LIST_CHUNK = 5000
@@ -118,13 +120,63 @@ def _with_ordinals(records: list[InteractionRecord]) -> list[tuple[InteractionRe
     return keyed
 
 
+class NotStored(Exception):
+    """The database refused a transcript (`str()` says why); nothing of it was stored."""
+
+
+@dataclass(frozen=True)
+class Unstored:
+    session: ChatSession
+    reason: str
+
+
+# The folded text of a line is cut here, whatever folding made of the text (one character can
+# fold into many): PostgreSQL's tsvector holds at most 1 MB of a line's words, and 100,000
+# folded characters stay well within it.
+SEARCH_TEXT_MAX = 100_000
+
+# A database refusing a value, or a driver unable to encode one. The client bounds and cleans
+# every value, so these mean a value it did not foresee.
+_REFUSALS = (DatabaseError, ValueError)
+
+
+def _reason(error: Exception) -> str:
+    first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
+    return f"the database refused it ({first_line[:200]})"
+
+
 def store_transcript(session: ChatSession, records: list[InteractionRecord]) -> None:
-    store_transcripts([(session, records)])
+    """Stores one whole transcript. Raises NotStored if the database refuses it."""
+    unstored = store_transcripts([(session, records)])
+    if unstored:
+        raise NotStored(unstored[0].reason)
 
 
-def store_transcripts(fetched: list[tuple[ChatSession, list[InteractionRecord]]]) -> None:
-    """Stores whole transcripts in one transaction, with one query of each kind for all of
-    them: a sync hands over every transcript that arrived while it stored the previous ones."""
+def store_transcripts(
+    fetched: list[tuple[ChatSession, list[InteractionRecord]]],
+) -> list[Unstored]:
+    """Stores whole transcripts, and returns those the database refused, with why.
+
+    All of them in one transaction, with one query of each kind (a sync hands over every
+    transcript that arrived while it stored the previous ones). Should the database refuse
+    that, each is stored again in a transaction of its own, so a transcript it refuses costs
+    only itself and never half of it is stored."""
+    try:
+        _store_together(fetched)
+    except _REFUSALS:
+        pass
+    else:
+        return []
+    unstored = []
+    for session, records in fetched:
+        try:
+            _store_together([(session, records)])
+        except _REFUSALS as error:
+            unstored.append(Unstored(session, _reason(error)))
+    return unstored
+
+
+def _store_together(fetched: list[tuple[ChatSession, list[InteractionRecord]]]) -> None:
     keyed = [(session, _with_ordinals(records)) for session, records in fetched]
     now = timezone.now()
     with transaction.atomic():
@@ -135,6 +187,7 @@ def store_transcripts(fetched: list[tuple[ChatSession, list[InteractionRecord]]]
                     occurred_at=record.occurred_at,
                     ordinal=ordinal,
                     is_trigger_input=record.is_trigger_input,
+                    truncated=record.truncated,
                 )
                 for session, interactions in keyed
                 for record, ordinal in interactions
@@ -142,7 +195,7 @@ def store_transcripts(fetched: list[tuple[ChatSession, list[InteractionRecord]]]
             batch_size=1000,
             update_conflicts=True,
             unique_fields=["session", "occurred_at", "ordinal"],
-            update_fields=["is_trigger_input"],
+            update_fields=["is_trigger_input", "truncated"],
         )
         # Every stored interaction of these sessions, those stored before included.
         ids: dict[tuple[int, datetime, int], int] = {
@@ -160,7 +213,8 @@ def store_transcripts(fetched: list[tuple[ChatSession, list[InteractionRecord]]]
                     position=position,
                     speaker=turn.speaker,
                     text=turn.message,
-                    search_text=fold(turn.message),
+                    search_text=fold(turn.message)[:SEARCH_TEXT_MAX],
+                    truncated=turn.truncated,
                 )
                 for session, interactions in keyed
                 for record, ordinal in interactions
@@ -169,47 +223,47 @@ def store_transcripts(fetched: list[tuple[ChatSession, list[InteractionRecord]]]
             batch_size=1000,
             update_conflicts=True,
             unique_fields=["interaction", "position"],
-            update_fields=["speaker", "text", "search_text"],
+            update_fields=["speaker", "text", "search_text", "truncated"],
         )
         stored: dict[int, list[datetime]] = {session.pk: [] for session, _ in keyed}
         for session_pk, occurred_at, _ in ids:
             stored[session_pk].append(occurred_at)
-        sessions = [session for session, _ in keyed]
-        for session, interactions in keyed:
-            session.interaction_count = len(stored[session.pk])
-            session.last_interaction_at = max(stored[session.pk], default=None)
-            session.transcript_fetched_at = now
-            # Stored interactions are never dropped, so a flag once set stays set.
-            session.has_trigger = bool(session.has_trigger) or any(
-                record.is_trigger_input for record, _ in interactions
-            )
-            session.has_other_speaker = bool(session.has_other_speaker) or any(
-                turn.speaker not in Speaker.values
-                for record, _ in interactions
-                for turn in record.turns
-            )
-            session.has_refusal = bool(session.has_refusal) or any(
-                turn.speaker == Speaker.CHARACTER and turn.message.startswith(REFUSAL_PREFIX)
-                for record, _ in interactions
-                for turn in record.turns
-            )
-            # Convai gives a whole transcript, oldest first: its first player line is this one.
-            session.first_player_line = next(
-                (line for record, _ in interactions if (line := _player_said(record))),
-                session.first_player_line,
-            )
+        summaries = {
+            session.pk: {
+                "interaction_count": len(stored[session.pk]),
+                "last_interaction_at": max(stored[session.pk], default=None),
+                "transcript_fetched_at": now,
+                # Stored interactions are never dropped, so a flag once set stays set.
+                "has_trigger": bool(session.has_trigger)
+                or any(record.is_trigger_input for record, _ in interactions),
+                "has_other_speaker": bool(session.has_other_speaker)
+                or any(
+                    turn.speaker not in Speaker.values
+                    for record, _ in interactions
+                    for turn in record.turns
+                ),
+                "has_refusal": bool(session.has_refusal)
+                or any(
+                    turn.speaker == Speaker.CHARACTER and turn.message.startswith(REFUSAL_PREFIX)
+                    for record, _ in interactions
+                    for turn in record.turns
+                ),
+                # Convai gives a whole transcript, oldest first: its first player line is this.
+                "first_player_line": next(
+                    (line for record, _ in interactions if (line := _player_said(record))),
+                    session.first_player_line,
+                ),
+            }
+            for session, interactions in keyed
+        }
         # One small UPDATE by primary key per session: bulk_update's CASE statement took about
         # 70 ms a batch on PostgreSQL under a sync's load (profiled with bench/sync_speed.py).
-        for session in sessions:
-            ChatSession.objects.filter(pk=session.pk).update(
-                interaction_count=session.interaction_count,
-                last_interaction_at=session.last_interaction_at,
-                transcript_fetched_at=session.transcript_fetched_at,
-                has_trigger=session.has_trigger,
-                has_other_speaker=session.has_other_speaker,
-                has_refusal=session.has_refusal,
-                first_player_line=session.first_player_line,
-            )
+        for pk, summary in summaries.items():
+            ChatSession.objects.filter(pk=pk).update(**summary)
+    # Only once it is all stored do the sessions in hand say so.
+    for session, _ in keyed:
+        for name, value in summaries[session.pk].items():
+            setattr(session, name, value)
 
 
 def _player_said(record: InteractionRecord) -> str:

@@ -12,6 +12,8 @@ it again fetches what is still missing. Nothing is ever deleted.
 
 from __future__ import annotations
 
+import logging
+import socket
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -27,7 +29,10 @@ from django.utils import timezone
 from convai_dashboard.convai import ConvaiClient, ConvaiError, ConvaiUnavailable
 from convai_dashboard.convai.records import Interaction as InteractionRecord
 from convai_dashboard.history import fetch, store
+from convai_dashboard.history.holder import this_process
 from convai_dashboard.history.models import ChatSession, ConvaiCharacter, SyncRun, SyncStatus
+
+logger = logging.getLogger(__name__)
 
 # How often progress is written and a cancel request looked for, at most.
 CHECKPOINT_SECONDS = 0.5
@@ -45,18 +50,40 @@ def _stale_cutoff() -> datetime:
     return timezone.now() - timedelta(seconds=settings.SYNC_STALE_SECONDS)
 
 
-def is_stale(sync_run: SyncRun) -> bool:
+def _holder_is_gone(sync_run: SyncRun) -> bool:
+    holder = sync_run.holder
+    return holder is not None and holder.is_gone()
+
+
+def is_abandoned(sync_run: SyncRun) -> bool:
+    """Whether an active run will never finish: its process is gone from this host, or it
+    has been running without a heartbeat for SYNC_STALE_SECONDS (its host cannot tell)."""
+    if not sync_run.is_active:
+        return False
     last_sign_of_life = sync_run.heartbeat_at or sync_run.started_at
-    return (
+    stale = (
         sync_run.status == SyncStatus.RUNNING
         and last_sign_of_life is not None
         and last_sign_of_life < _stale_cutoff()
     )
+    return stale or _holder_is_gone(sync_run)
 
 
-def expire_stale_runs(character: ConvaiCharacter) -> None:
-    """A run whose heartbeat stopped was killed with its worker: mark it interrupted, so that it
-    no longer blocks a new run (which resumes its work)."""
+def expire_abandoned_runs(character: ConvaiCharacter) -> None:
+    """Marks interrupted the character's runs that will never finish, so that they no longer
+    block a new run (which resumes their work)."""
+    here = socket.gethostname()
+    for run in SyncRun.objects.active().filter(character=character, holder_host=here):
+        if _holder_is_gone(run):
+            # Only if it is still what was looked at: its process cannot change it any more.
+            SyncRun.objects.filter(pk=run.pk, status=run.status).update(
+                status=SyncStatus.INTERRUPTED,
+                finished_at=Coalesce(F("heartbeat_at"), F("started_at"), F("created_at")),
+                stop_reason=(
+                    f"Its process ({run.holder_pid} on {here}) ended without finishing it: it "
+                    "was killed, or its machine restarted."
+                ),
+            )
     cutoff = _stale_cutoff()
     SyncRun.objects.filter(character=character, status=SyncStatus.RUNNING).filter(
         Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, started_at__lt=cutoff)
@@ -68,15 +95,33 @@ def expire_stale_runs(character: ConvaiCharacter) -> None:
     )
 
 
-def claim(character: ConvaiCharacter, user: Any = None) -> tuple[SyncRun, bool]:
-    """A new queued run for the character, or the active one; (run, created)."""
-    expire_stale_runs(character)
-    try:
-        with transaction.atomic():
-            return SyncRun.objects.create(character=character, requested_by=user), True
-    except IntegrityError:
-        # The constraint allows one active run per character, across every process.
-        return SyncRun.objects.active().get(character=character), False
+def _held_here() -> dict[str, Any]:
+    holder = this_process()
+    return {
+        "holder_host": holder.host,
+        "holder_pid": holder.pid,
+        "holder_started": holder.started,
+    }
+
+
+def claim(
+    character: ConvaiCharacter, user: Any = None, *, run_here: bool = False
+) -> tuple[SyncRun, bool]:
+    """A new queued run for the character, or the active one; (run, created). `run_here`
+    says the caller runs it at once (a command): the run is held by this process from the
+    start, so it never outlives the process as a queued run."""
+    while True:
+        expire_abandoned_runs(character)
+        held = _held_here() if run_here else {}
+        try:
+            with transaction.atomic():
+                return SyncRun.objects.create(character=character, requested_by=user, **held), True
+        except IntegrityError:
+            # The constraint allows one active run per character, across every process.
+            active = SyncRun.objects.active().filter(character=character).first()
+            if active is not None:
+                return active, False
+            # It ended in between: try again.
 
 
 def request_cancel(run: SyncRun) -> None:
@@ -129,7 +174,7 @@ def run(
     names another Convai than the settings' (a sandbox a command started)."""
     now = timezone.now()
     started = SyncRun.objects.filter(pk=sync_run.pk, status=SyncStatus.QUEUED).update(
-        status=SyncStatus.RUNNING, started_at=now, heartbeat_at=now
+        status=SyncStatus.RUNNING, started_at=now, heartbeat_at=now, **_held_here()
     )
     sync_run.refresh_from_db()
     if not started:
@@ -146,6 +191,17 @@ def run(
         _finish(
             sync_run, SyncStatus.FAILED, f"Could not fetch the session list. {error.user_message}"
         )
+    except (KeyboardInterrupt, SystemExit):
+        # Stopped from outside (Ctrl-C, a worker shutting down): say so, then stop.
+        _finish(sync_run, SyncStatus.INTERRUPTED, "The sync was stopped before it finished.")
+        raise
+    except Exception as error:
+        # Whatever went wrong, the run ends and says why: a run left "running" would block
+        # the character's syncs until it was found stale.
+        logger.exception(
+            "Sync %s of character %s failed", sync_run.pk, sync_run.character.character_id
+        )
+        _finish(sync_run, SyncStatus.FAILED, f"Stopped by an unexpected error: {_said(error)}")
     else:
         _finish(sync_run, SyncStatus.DONE, "")
     if on_progress:
@@ -187,8 +243,11 @@ def _sync(
     on_progress: ProgressCallback | None,
 ) -> None:
     character = sync_run.character
-    listing = store.store_session_list(character, client.list_sessions(character.character_id))
+    listed = client.list_sessions(character.character_id)
+    listing = store.store_session_list(character, listed)
     sync_run.new_sessions += listing.new
+    for skipped in listed.skipped:
+        _failed(sync_run, f"Left out {skipped}.")
     todo = list(sessions_to_fetch(character))
     sync_run.sessions_total = sync_run.sessions_done + len(todo)
     _checkpoint(sync_run, on_progress)
@@ -236,10 +295,7 @@ def _fetch_transcripts(
                     except fetch.REFUSALS as error:
                         stop = stop or error
                     except ConvaiError as error:
-                        sync_run.failures += 1
-                        sync_run.last_failure = (
-                            f"Session {session.session_id}: {error.user_message}"
-                        )
+                        _failed(sync_run, f"Session {session.session_id}: {error.user_message}")
                         unavailable_in_a_row = (
                             unavailable_in_a_row + 1 if isinstance(error, ConvaiUnavailable) else 0
                         )
@@ -255,8 +311,14 @@ def _fetch_transcripts(
                 # Stored while the next requests are already in flight; what arrived before a
                 # stop is stored too.
                 if arrived:
-                    store.store_transcripts(arrived)
-                    sync_run.transcripts_fetched += len(arrived)
+                    unstored = store.store_transcripts(arrived)
+                    sync_run.transcripts_fetched += len(arrived) - len(unstored)
+                    for refused in unstored:
+                        _failed(
+                            sync_run,
+                            f"Session {refused.session.session_id}: the transcript could not "
+                            f"be stored: {refused.reason}.",
+                        )
                 if stop is not None:
                     raise stop
                 if time.monotonic() - last_checkpoint >= CHECKPOINT_SECONDS:
@@ -275,6 +337,21 @@ _PROGRESS_FIELDS = [
     "failures",
     "last_failure",
 ]
+
+
+def _failed(sync_run: SyncRun, what: str) -> None:
+    """Counts one session that could not be stored, and says why; the sync goes on."""
+    logger.warning(
+        "Sync %s of character %s: %s", sync_run.pk, sync_run.character.character_id, what
+    )
+    sync_run.failures += 1
+    sync_run.last_failure = what
+
+
+def _said(error: BaseException) -> str:
+    """An error, as one short line that is safe to store and show."""
+    first_line = (str(error).strip().splitlines() or [""])[0].replace("\x00", "")
+    return f"{type(error).__name__}: {first_line[:300]}".rstrip(": ")
 
 
 def _checkpoint(sync_run: SyncRun, on_progress: ProgressCallback | None) -> None:

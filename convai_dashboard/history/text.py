@@ -52,18 +52,27 @@ class Term:
 
 
 _QUERY_PART = re.compile(r'"([^"]*)"?|(\S+)')
+# A search takes at most this many different words and phrases: each is one more condition for
+# the search engine and one more pattern to highlight in every hit. The search form says so;
+# other readers of a query (a transcript opened from a search) keep the first ones.
+MAX_TERMS = 10
 
 
-def parse_query(query: str) -> list[Term]:
-    """Words, "quoted phrases" and prefixes (word*). A word that folds into several (don't,
-    鍛冶屋) is searched as the phrase it is."""
+def terms_of(query: str) -> list[Term]:
+    """Every different word, "quoted phrase" and prefix (word*) of a query, in order. A word
+    that folds into several (don't, 鍛冶屋) is searched as the phrase it is."""
     terms = []
     for phrase, word in _QUERY_PART.findall(query):
         prefix = not phrase and word.endswith("*")
         found = tuple(words(phrase or word.rstrip("*")))
         if found:
             terms.append(Term(found, prefix))
-    return terms
+    return list(dict.fromkeys(terms))
+
+
+def parse_query(query: str) -> list[Term]:
+    """The terms to search for: those of terms_of, up to MAX_TERMS."""
+    return terms_of(query)[:MAX_TERMS]
 
 
 # Bounded: the terms are whatever users search for, and a server runs for weeks.

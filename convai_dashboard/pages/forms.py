@@ -13,10 +13,13 @@ from convai_dashboard.accounts.models import ApiKey
 # Convai keys and IDs are plain tokens; anything else (spaces, newlines) would at best be a
 # paste error and at worst inject into an HTTP header.
 TOKEN = re.compile(r"^[A-Za-z0-9._\-]+$")
+# An ID also names pages, so it must not start like a dot segment ("..") or an option: the
+# rule the client applies to the IDs Convai sends (convai.parse).
+ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]*$")
 
 
-def _token(value: str, what: str) -> str:
-    if not TOKEN.match(value):
+def _token(value: str, what: str, pattern: re.Pattern[str] = TOKEN) -> str:
+    if not pattern.match(value):
         raise forms.ValidationError(
             f"That does not look like a Convai {what}: use only letters, digits, '-', '_' and '.'."
         )
@@ -80,7 +83,7 @@ class CharacterForm(forms.Form):
         self.fields = {"api_key": _key_choice(owner), **self.fields}
 
     def clean_character_id(self) -> str:
-        return _token(self.cleaned_data["character_id"].strip(), "character ID")
+        return _token(self.cleaned_data["character_id"].strip(), "character ID", ID)
 
 
 class ImportCharactersForm(forms.Form):

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.db.models import Count, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
 from convai_dashboard.accounts import checks
@@ -31,7 +32,9 @@ def _report_key(request: HtmxHttpRequest, key: ApiKey, done: str) -> None:
         messages.success(request, f"Key “{key.label}” {done} and verified with Convai.")
 
 
+# The key in clear is posted in "key": error reports must not carry it.
 @require_http_methods(["GET", "POST"])
+@sensitive_post_parameters("key")
 def keys(request: HtmxHttpRequest) -> HttpResponse:
     form = ApiKeyForm(request.POST or None, owner=request.user)
     if request.method == "POST" and form.is_valid():
@@ -49,6 +52,7 @@ def keys(request: HtmxHttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@sensitive_post_parameters("key")
 def key_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     key = get_object_or_404(ApiKey.objects.for_user(request.user), pk=pk)
     form = ApiKeyForm(

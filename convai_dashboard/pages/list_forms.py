@@ -8,6 +8,8 @@ from django.db.models import QuerySet
 
 from convai_dashboard.history.listing import BadCursor, decode_cursor
 from convai_dashboard.history.models import ConvaiCharacter, ReviewStatus
+from convai_dashboard.history.text import MAX_TERMS, terms_of
+from convai_dashboard.pages.fields import CountField, DayField, IdField
 from convai_dashboard.review.models import Tag
 
 ANY = [("", "Any")]
@@ -22,12 +24,8 @@ class SessionListForm(forms.Form):
     )
     # By name, so a link reads ?tag=needs-vo.
     tag = forms.ChoiceField(required=False, label="Tag")
-    start_from = forms.DateField(
-        required=False, label="Started from", widget=forms.DateInput(attrs={"type": "date"})
-    )
-    start_to = forms.DateField(
-        required=False, label="Started until", widget=forms.DateInput(attrs={"type": "date"})
-    )
+    start_from = DayField(required=False, label="Started from")
+    start_to = DayField(required=False, label="Started until")
     memory = forms.ChoiceField(
         required=False,
         label="Long-term memory",
@@ -48,12 +46,8 @@ class SessionListForm(forms.Form):
         label="Transcript",
         choices=[*ANY, ("yes", "Stored here"), ("no", "Not fetched yet")],
     )
-    min_interactions = forms.IntegerField(
-        required=False, min_value=0, label="Interactions, at least"
-    )
-    max_interactions = forms.IntegerField(
-        required=False, min_value=0, label="Interactions, at most"
-    )
+    min_interactions = CountField(required=False, label="Interactions, at least")
+    max_interactions = CountField(required=False, label="Interactions, at most")
     sort = forms.ChoiceField(
         required=False,
         choices=[
@@ -128,7 +122,7 @@ class SearchForm(forms.Form):
         widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
     )
     character = forms.ChoiceField(required=False, label="In")
-    before = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    before = IdField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, characters: QuerySet[ConvaiCharacter], **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -137,6 +131,16 @@ class SearchForm(forms.Form):
             ("", "All your characters"),
             *((c.character_id, c.display_name) for c in characters),
         ]
+
+    def clean_q(self) -> str:
+        query: str = self.cleaned_data["q"]
+        found = len(terms_of(query))
+        if found > MAX_TERMS:
+            raise forms.ValidationError(
+                f"Search for at most {MAX_TERMS} different words or phrases at once; "
+                f"this search has {found}."
+            )
+        return query
 
     def clean_character(self) -> ConvaiCharacter | None:
         chosen = self.cleaned_data["character"]

@@ -8,6 +8,7 @@ from django import forms
 from django.db.models import QuerySet
 
 from convai_dashboard.history.models import ReviewStatus
+from convai_dashboard.pages.fields import DayField
 from convai_dashboard.review.models import FlagCategory, FlagStatus, Tag, TagColour
 
 ANY = [("", "Any")]
@@ -108,12 +109,8 @@ class BacklogForm(forms.Form):
     author: forms.ModelChoiceField = forms.ModelChoiceField(
         queryset=None, required=False, to_field_name="username"
     )
-    since = forms.DateField(
-        required=False, label="Flagged from", widget=forms.DateInput(attrs={"type": "date"})
-    )
-    until = forms.DateField(
-        required=False, label="Flagged until", widget=forms.DateInput(attrs={"type": "date"})
-    )
+    since = DayField(required=False, label="Flagged from")
+    until = DayField(required=False, label="Flagged until")
     sort = forms.ChoiceField(
         required=False,
         choices=[

@@ -20,8 +20,8 @@ TEMPLATE = "history/character.html"
 def latest_run(character: ConvaiCharacter) -> SyncRun | None:
     run = character.sync_runs.select_related("requested_by").first()
     # Pages only read, unless the run they show was killed: then they say so.
-    if run is not None and sync.is_stale(run):
-        sync.expire_stale_runs(character)
+    if run is not None and sync.is_abandoned(run):
+        sync.expire_abandoned_runs(character)
         run.refresh_from_db()
     return run
 

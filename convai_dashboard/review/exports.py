@@ -407,8 +407,14 @@ def session_document(session: ChatSession, link: SessionLink) -> dict[str, Any]:
     url = link(session.character.character_id, session.session_id)
     transcript: list[dict[str, Any]] = []
     flags: list[dict[str, Any]] = []
+    # Where Convai sent more than the store keeps: an interaction whose turns (or whose
+    # transcript's further interactions) were cut has turn None; a cut turn has its index.
+    cut: list[dict[str, int | None]] = []
     for i, interaction in enumerate(review.interactions):
         turns = list(interaction.lines.all())
+        if interaction.truncated:
+            cut.append({"interaction": i, "turn": None})
+        cut += [{"interaction": i, "turn": t} for t, line in enumerate(turns) if line.truncated]
         transcript.append(
             {
                 "timestamp": _api_time(interaction.occurred_at),
@@ -448,6 +454,7 @@ def session_document(session: ChatSession, link: SessionLink) -> dict[str, Any]:
             "on_convai": session.on_convai,
             "transcript_fetched_at": _iso(session.transcript_fetched_at),
             "link": url,
+            "cut": cut,
         },
         "transcript": transcript,
         "review": {

@@ -13,6 +13,7 @@ from convai_dashboard.sandbox.accounts import (
     CHAT_ONLY_KEY,
     DEMO_CHARACTER_IDS,
     DEMO_KEY,
+    HOSTILE_KEY,
     INNKEEPER_ID,
     LARGE_CHARACTER_ID,
     MUSEUM_GUIDE_ID,
@@ -23,6 +24,7 @@ from convai_dashboard.sandbox.accounts import (
     SHRINE_KEEPER_ID,
 )
 from convai_dashboard.sandbox.faults import FAULT_MODES
+from convai_dashboard.sandbox.hostile import HOSTILE_CHARACTER_ID
 from convai_dashboard.sandbox.quirks import QUIRKS_SESSION_ID
 from convai_dashboard.sandbox.server import RecordedRequest, SandboxServer
 
@@ -34,6 +36,8 @@ __all__ = [
     "DEMO_CHARACTER_IDS",
     "DEMO_KEY",
     "FAULT_MODES",
+    "HOSTILE_CHARACTER_ID",
+    "HOSTILE_KEY",
     "INNKEEPER_ID",
     "LARGE_CHARACTER_ID",
     "MUSEUM_GUIDE_ID",

@@ -8,12 +8,20 @@ from typing import Any, Protocol
 
 from convai_dashboard.sandbox import personas
 from convai_dashboard.sandbox.generate import FixedSession, GeneratedHistory
+from convai_dashboard.sandbox.hostile import (
+    BAD_CHARACTER_IDS,
+    HOSTILE_CHARACTER_ID,
+    HOSTILE_NAME,
+    EmptyHistory,
+    HostileHistory,
+)
 from convai_dashboard.sandbox.quirks import QUIRKS_SESSION
 from convai_dashboard.sandbox.real_export import RealExportHistory
 
 DEMO_KEY = "sandbox-demo-key-7f3a91c2"
 OTHER_KEY = "sandbox-other-key-4be81d07"
 CHAT_ONLY_KEY = "sandbox-chat-only-key-92c5e6a4"
+HOSTILE_KEY = "sandbox-hostile-key-d41c7e09"
 
 # Convai character IDs come as hyphenated UUIDs or as 32 bare hex digits.
 ASTRONAUT_ID = "5e4f2a9c-7b1d-11ef-a3c6-42010a7c4007"
@@ -157,10 +165,18 @@ def build_accounts(large_sessions: int = 0) -> dict[str, Account]:
             90,
         ),
     ]
+    hostile = [
+        _hostile(HOSTILE_CHARACTER_ID, HOSTILE_NAME, HostileHistory()),
+        *(
+            _hostile(bad_id, f"Unreachable {i}", EmptyHistory())
+            for i, bad_id in enumerate(BAD_CHARACTER_IDS)
+        ),
+    ]
     accounts = (
         Account(DEMO_KEY, "0d4c1f8e6a2b47c9b3e5f7a9c1d3e5f7", _by_id(demo)),
         Account(OTHER_KEY, "8a6e4c2f0b1d43e5a7c9e1f3b5d7f9a1", _by_id(other)),
         Account(CHAT_ONLY_KEY, "3b5d7f9a1c3e45a7b9d1f3e5c7a9b1d3", _by_id(chat_only), False),
+        Account(HOSTILE_KEY, "5c0ffee0bad4400a9e1d2c3b4a5f6e7d", _by_id(hostile)),
     )
     return {account.key: account for account in accounts}
 
@@ -189,6 +205,19 @@ def _generated(
         backstory,
         language_code,
         memory_rate > 0,
+        history,
+    )
+
+
+def _hostile(character_id: str, name: str, history: History) -> Character:
+    return Character(
+        character_id,
+        name,
+        "MALE",
+        datetime(2026, 3, 1, 12, 0, 0),
+        "Says whatever players make him say.\x00",
+        "en-US",
+        False,
         history,
     )
 

@@ -19,8 +19,11 @@ class Response:
 
 
 def json_response(status: int, payload: Any, headers: tuple[tuple[str, str], ...] = ()) -> Response:
-    # Compact and not ASCII-escaped, as FastAPI (behind Convai's API) encodes it.
-    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+    # Compact and not ASCII-escaped, as FastAPI (behind Convai's API) encodes it. A lone
+    # surrogate (hostile.py serves some) cannot be encoded in UTF-8: it goes out as the JSON
+    # escape "\ud800", which is valid JSON.
+    text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    body = text.encode("utf-8", errors="backslashreplace")
     return Response(status, body, JSON_TYPE, headers)
 
 

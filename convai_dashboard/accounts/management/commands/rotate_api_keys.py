@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from convai_dashboard.accounts import crypto
@@ -12,14 +12,36 @@ from convai_dashboard.accounts.models import ApiKey
 class Command(BaseCommand):
     help = (
         "Re-encrypts every stored Convai API key under the first of CONVAI_KEY_ENCRYPTION_KEYS, "
-        "so older encryption keys can then be removed from the list."
+        "so older encryption keys can then be removed from the list. A key that none of them "
+        "decrypts is left as it is and named (never shown), and the command exits with 1."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        count = 0
+        rotated, undecryptable = 0, []
         with transaction.atomic():
-            for key in ApiKey.objects.select_for_update().only("pk", "encrypted_key"):
-                key.encrypted_key = crypto.rotate(key.encrypted_key)
+            keys = (
+                ApiKey.objects.select_for_update(of=("self",))
+                .select_related("owner")
+                .only("pk", "label", "encrypted_key", "owner__username")
+                .order_by("pk")
+            )
+            for key in keys:
+                try:
+                    key.encrypted_key = crypto.rotate(key.encrypted_key)
+                except crypto.UndecryptableKey:
+                    undecryptable.append(key)
+                    continue
                 key.save(update_fields=["encrypted_key"])
-                count += 1
-        self.stdout.write(f"Re-encrypted {count} API key(s) under the newest encryption key.")
+                rotated += 1
+        self.stdout.write(f"Re-encrypted {rotated} API key(s) under the newest encryption key.")
+        if undecryptable:
+            named = "; ".join(
+                f"“{key.label}” of {key.owner.get_username()} (id {key.pk})"
+                for key in undecryptable
+            )
+            raise CommandError(
+                f"{len(undecryptable)} API key(s) cannot be decrypted with any of "
+                f"CONVAI_KEY_ENCRYPTION_KEYS and were left as they are: {named}. Put back the "
+                "encryption key that made them, or have their owners enter them again, before "
+                "removing an old encryption key."
+            )

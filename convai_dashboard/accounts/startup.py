@@ -1,0 +1,26 @@
+"""System checks of the accounts app: Django runs them at start-up (`manage.py check`,
+`migrate`, `runserver`), so a setting that would otherwise fail on the first page that
+needs it stops the deployment instead."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.checks import CheckMessage, Error, register
+
+from convai_dashboard.accounts import crypto
+
+
+@register()
+def encryption_keys_are_fernet_keys(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
+    return [
+        Error(
+            problem,
+            hint="Make a key with python -c 'from cryptography.fernet import Fernet; "
+            "print(Fernet.generate_key().decode())'; keep the old ones after it until "
+            "`manage.py rotate_api_keys` has run.",
+            id="accounts.E001",
+        )
+        for problem in crypto.key_problems(settings.CONVAI_KEY_ENCRYPTION_KEYS)
+    ]
