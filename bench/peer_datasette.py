@@ -7,16 +7,17 @@ Needs Datasette (`.venv/bin/pip install -e '.[dev,bench]'`) and the stores
 `manage.py load_scale_data` filled (its large sandbox character):
 
     .venv/bin/python bench/peer_datasette.py [--sqlite PATH] [--postgres URL | --no-postgres]
-        [--rounds 33] [--workers 2]
+        [--rounds 33] [--workers 2] [--suggest-facets]
 
-The SQLite store is DATABASE_URL's when that names one, else /tmp/bench8/scale.sqlite3; it is
-copied first (into a temporary folder, removed at the end) and both servers read the copy, so
-the store itself is never written. The PostgreSQL store is DATABASE_URL's when that names one,
-else the bench8 database on 127.0.0.1. On each store the script signs in a user "bench" holding
-the character (as bench/load.py does), then serves the project with gunicorn (DEBUG off, as
-gunicorn.conf.py sets it up, --workers processes) and the copy with `datasette serve`, its
-metadata naming the lines' FTS5 table. Every page is 50 rows, but the transcript, which shows
-all of its lines on both sides. Gunicorn's and Datasette's logs go to the temporary folder.
+The SQLite store is DATABASE_URL's when that names one, else /tmp/bench8/scale.sqlite3. It is
+copied into a temporary folder (removed at the end) and both servers read the copy, so the
+store itself is never written. The PostgreSQL store is DATABASE_URL's when that names one, else
+the bench8 database on 127.0.0.1; signing in there adds a user and a session, as bench/load.py
+does. On each store the script signs in a user "bench" holding the large character, then
+serves the project with gunicorn (DEBUG off, as gunicorn.conf.py sets it up, --workers
+processes) and the copy with `datasette serve`, its metadata naming the lines' FTS5 table, its
+facet suggestions off. Every page is 50 rows but the transcript, which shows all of its lines
+on both sides. The servers' logs go to a folder named at the end.
 """
 
 from __future__ import annotations
@@ -313,7 +314,9 @@ def copy_store(source: Path, copy: Path) -> int:
         return copied.execute("SELECT count(*) FROM history_line").fetchone()[0]
 
 
-def serve_with_datasette(copy: Path, port: int, folder: Path) -> subprocess.Popen[bytes]:
+def serve_with_datasette(
+    copy: Path, port: int, folder: Path, options: argparse.Namespace
+) -> subprocess.Popen[bytes]:
     # Datasette does not find the FTS5 table by itself (it looks for content="history_line"
     # in double quotes or brackets; migration 0004 uses single quotes), and without it
     # ignores ?_search= and lists every line.
@@ -330,13 +333,12 @@ def serve_with_datasette(copy: Path, port: int, folder: Path) -> subprocess.Pope
         str(port),
         "--metadata",
         str(metadata),
+    ]
+    if not options.suggest_facets:
         # Facet suggestions are a feature the project's pages lack: every page tries each
         # column, up to facet_suggest_time_limit_ms each, which made a list page many times
         # slower (docs/performance.md, "Against Datasette").
-        "--setting",
-        "suggest_facets",
-        "off",
-    ]
+        command += ["--setting", "suggest_facets", "off"]
     with (folder / "datasette.log").open("wb") as log:
         return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
 
@@ -388,6 +390,9 @@ def main() -> None:
     parser.add_argument("--no-postgres", action="store_true", help="time SQLite alone")
     parser.add_argument("--rounds", type=int, default=33)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn processes")
+    parser.add_argument(
+        "--suggest-facets", action="store_true", help="as Datasette does unless told not to"
+    )
     options = parser.parse_args()
     source = Path(options.sqlite)
     if not source.is_file():
@@ -400,23 +405,23 @@ def main() -> None:
     # deployed, DEBUG off, on plain HTTP on the loopback, with the same secrets.
     deployed_settings()
     os.environ.update(DJANGO_HTTPS="0", DJANGO_ALLOWED_HOSTS="127.0.0.1", DJANGO_LOG_JSON="0")
+    logs = Path(tempfile.mkdtemp(prefix="convai-peer-logs-"))
     with (
         tempfile.TemporaryDirectory(prefix="convai-peer-") as scratch,
         ExitStack() as started,
     ):
-        folder = Path(scratch)
-        copy = folder / f"{DATABASE}.sqlite3"
+        copy = Path(scratch) / f"{DATABASE}.sqlite3"
         lines = copy_store(source, copy)
         databases = [f"sqlite:///{copy}"] + ([] if options.no_postgres else [options.postgres])
         stores, projects = [], []
         for n, database in enumerate(databases):
             stores.append(in_a_process(database, collect_static=n == 0))
             port = free_port()
-            log = folder / f"gunicorn-{n}.log"
+            log = logs / f"gunicorn-{n}.log"
             started.enter_context(running(serve_the_project(database, port, log, options), port))
             projects.append(Server(f"http://127.0.0.1:{port}", client(stores[-1].cookie)))
         port = free_port()
-        started.enter_context(running(serve_with_datasette(copy, port, folder), port))
+        started.enter_context(running(serve_with_datasette(copy, port, logs, options), port))
         datasette = Server(f"http://127.0.0.1:{port}", client())
         elsewhere = [project_paths(store) for store in stores[1:]]
         results = []
@@ -436,6 +441,7 @@ def main() -> None:
         "turn. Milliseconds, median / p90; the ratio is the median of the rounds' ratios."
     )
     report(header, results, postgres=len(stores) > 1)
+    print(f"The servers' logs: {logs}")
 
 
 if __name__ == "__main__":
