@@ -163,14 +163,15 @@ def _plan(character: Any, users: int, base: str) -> Plan:
         cookies.append(signed_in_cookie(user)[1])
     session_ids = list(character.sessions.values_list("session_id", flat=True))
     chosen = random.Random(7).sample(session_ids, min(500, len(session_ids)))
-    # Words said in the store, common and rare alike, as a reader would look for them.
+    # Words said in the store, common and rare alike, as a reader would look for them: not a
+    # player's 200-letter keyboard mash, which the search form refuses as too long (a 400).
     texts = Line.objects.filter(character=character).order_by("?").values_list("text", flat=True)
     words = sorted(
         {
             word.strip(".,!?\"'()[]:;").lower()
             for text in texts[:400]
             for word in text.split()
-            if len(word.strip(".,!?\"'()[]:;")) >= 5 and word.isascii()
+            if 5 <= len(word.strip(".,!?\"'()[]:;")) <= 30 and word.isascii()
         }
     )
     return Plan(
