@@ -91,6 +91,9 @@ class ConvaiCharacter(models.Model):
     # What kind of failure that was; empty for one recorded before kinds were (the banner then
     # says what it always said).
     convai_error_kind = models.CharField(max_length=12, choices=ConvaiFailure, blank=True)
+    # Counted up by the store each time it writes sessions or transcripts: what is worked out
+    # from them (the overview's counts) is cached under it, and a write makes that cache old.
+    stored_version = models.PositiveBigIntegerField(default=0)
 
     objects = ConvaiCharacterQuerySet.as_manager()
 
