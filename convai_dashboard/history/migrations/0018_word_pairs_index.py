@@ -36,6 +36,6 @@ def on_postgresql(statements):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("history", "0016_convai_error_kind")]
+    dependencies = [("history", "0017_stored_version")]
 
     operations = [migrations.RunPython(on_postgresql(FORWARD), on_postgresql(BACKWARD))]
