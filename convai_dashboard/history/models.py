@@ -234,15 +234,19 @@ class ChatSession(models.Model):
                 name="session_by_status",
             ),
             # Holds every column a filter reads, so counting the matches of any filter reads
-            # this index alone, never the table.
+            # this index alone, never the table. The longest sort's key follows the memory
+            # and trigger filters, so that list starts its read at the cursor however sparse
+            # its matches are among the sessions of that length (docs/performance.md,
+            # "Keyset pages at depth").
             models.Index(
                 fields=[
                     "character",
                     "in_memory",
                     "has_trigger",
+                    "interaction_count",
+                    "session_id",
                     "has_other_speaker",
                     "started_at",
-                    "interaction_count",
                     "transcript_fetched_at",
                 ],
                 name="session_filters",
