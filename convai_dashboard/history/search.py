@@ -46,7 +46,7 @@ def _tsquery(terms: list[Term]) -> str:
 
 
 def _word_pairs(terms: list[Term]) -> list[str]:
-    """The pairs of adjacent words of every phrase, as migration 0018 indexes them: a line
+    """The pairs of adjacent words of every phrase, as migration 0019 indexes them: a line
     that holds a phrase holds each of its pairs. A prefix's pair is left out."""
     pairs = []
     for t in terms:

@@ -36,6 +36,6 @@ def on_postgresql(statements):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("history", "0017_stored_version")]
+    dependencies = [("history", "0018_session_filters_by_length")]
 
     operations = [migrations.RunPython(on_postgresql(FORWARD), on_postgresql(BACKWARD))]
