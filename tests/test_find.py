@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.db import connection
 
-from convai_dashboard.history import fetch
-from convai_dashboard.history.search import search_lines
+from convai_dashboard.history import fetch, search
+from convai_dashboard.history.search import NEWEST_WALKED, search_lines
 from convai_dashboard.history.text import parse_query
 from tests.factories import make_character, make_interaction, make_session
 
@@ -215,6 +215,54 @@ def test_a_page_of_hits_is_in_the_order_they_were_said(owner):
     second = search_lines(owner, "lantern", limit=2, before=first.next_before)
     assert [line.text for line in first.lines] == ["lantern last", "lantern between"]
     assert [line.text for line in second.lines] == ["lantern first"]
+
+
+@pytest.fixture
+def gates(owner):
+    """Common words that meet in two lines only, the oldest and the newest: side by side in
+    both, and the words of a phrase that never occurs in many."""
+    character = make_character(owner, sessions_refreshed_at=DAY)
+    session = make_session(character, transcript_fetched_at=DAY)
+    make_interaction(session, ("User", "The gate closed early, help!"))
+    for n in range(6):
+        make_interaction(
+            session,
+            ("User", f"Gate {n} is closed."),
+            ("Character", "Help is on its way."),
+            ("Character", "No delays are reported."),
+        )
+    make_interaction(session, ("User", "Help, the gate closed."))
+
+
+# PostgreSQL walks the newest lines for several terms or a phrase and collects older hits
+# from its indexes: walking 2 lines makes every page below cross from one to the other.
+@pytest.mark.parametrize("walked", [2, NEWEST_WALKED])
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("gate help", ["Help, the gate closed.", "The gate closed early, help!"]),
+        ('"gate closed"', ["Help, the gate closed.", "The gate closed early, help!"]),
+        ('help "gate closed"', ["Help, the gate closed.", "The gate closed early, help!"]),
+        ("the-gate-closed-ea*", ["The gate closed early, help!"]),
+        ("gate delays", []),
+        ("gate help delays", []),
+        ('"closed gate"', []),
+        ('"is on its way" delays', []),
+    ],
+)
+def test_words_that_rarely_meet_are_found_page_by_page(
+    owner, gates, monkeypatch, walked, query, expected
+):
+    monkeypatch.setattr(search, "NEWEST_WALKED", walked)
+    found, before = [], None
+    for _ in range(3):
+        page = search_lines(owner, query, before=before, limit=1)
+        found += [line.text for line in page.lines]
+        if not page.more:
+            break
+        before = page.next_before
+    assert found == expected
+    assert search_lines(owner, query).total_lines == len(expected)
 
 
 def test_postgresql_is_told_that_random_reads_are_cheap(db):

@@ -8,7 +8,8 @@ and never deletes one, so primary keys, and anything pointing at them, survive.
 
 Not every part of the schema is a model field: the full-text index of lines is SQLite's FTS5
 table `history_line_fts` with its triggers (migrations 0004 and 0009) or PostgreSQL's stored
-`search_vector` column with its GIN index (migration 0007).
+`search_vector` column with its GIN index (migration 0007) and the GIN index of adjacent word
+pairs, `history_line_word_pairs` over the function `history_word_pairs` (migration 0019).
 """
 
 from __future__ import annotations

@@ -4,12 +4,14 @@ default, a PostgreSQL GIN index for teams), both over the same folded text (text
 Results come 50 at a time, most recently stored first, continued by line id. FTS5 reads a term's
 matches newest first and stops at the end of the page. PostgreSQL walks lines from the newest
 for a common word, and sorts the matches of a rare one: migration 0007 and settings.py say
-what makes it choose well.
+what makes it choose well. For several terms or a phrase its planner cannot tell whether the
+words ever meet, so the plan is chosen here (matching_line_ids).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 from django.db import connection
@@ -43,11 +45,18 @@ def _tsquery(terms: list[Term]) -> str:
     return " & ".join(term(t) for t in terms)
 
 
-def _matching_sql(
-    terms: list[Term], character_ids: list[int], before: int | None, *, newest_first: bool
-) -> tuple[str, list[Any]]:
-    """SELECT id, session_id of the lines of these characters that match every term."""
-    line = Line._meta.db_table
+def _word_pairs(terms: list[Term]) -> list[str]:
+    """The pairs of adjacent words of every phrase, as migration 0019 indexes them: a line
+    that holds a phrase holds each of its pairs. A prefix's pair is left out."""
+    pairs = []
+    for t in terms:
+        whole = t.words[:-1] if t.prefix else t.words
+        pairs += [f"{a} {b}" for a, b in pairwise(whole)]
+    return pairs
+
+
+def _owned(character_ids: list[int], before: int | None) -> tuple[str, list[Any]]:
+    """The condition that a line `l` is of these characters and before the cursor."""
     # Lines name their character, so hits are filtered by the reader's characters without
     # joining sessions. A reader holds a few characters: their ids are bound one by one.
     conditions = [f"l.character_id IN ({', '.join(['%s'] * len(character_ids))})"]
@@ -55,21 +64,36 @@ def _matching_sql(
     if before is not None:
         conditions.append("l.id < %s")
         params.append(before)
+    return " AND ".join(conditions), params
+
+
+def _matching_sql(
+    terms: list[Term], character_ids: list[int], before: int | None, *, newest_first: bool
+) -> tuple[str, list[Any]]:
+    """SELECT id, session_id of the lines of these characters that match every term."""
+    line = Line._meta.db_table
+    owned, params = _owned(character_ids, before)
     if connection.vendor == "sqlite":
         sql = (
             f"SELECT l.id, l.session_id FROM {line}_fts f JOIN {line} l ON l.id = f.rowid "
-            f"WHERE {line}_fts MATCH %s AND {' AND '.join(conditions)}"
+            f"WHERE {line}_fts MATCH %s AND {owned}"
         )
         order = " ORDER BY f.rowid DESC"
         match = _fts5_query(terms)
     else:
         sql = (
             f"SELECT l.id, l.session_id FROM {line} l "
-            f"WHERE l.search_vector @@ to_tsquery('simple', %s) AND {' AND '.join(conditions)}"
+            f"WHERE l.search_vector @@ to_tsquery('simple', %s) AND {owned}"
         )
         order = " ORDER BY l.id DESC"
         match = _tsquery(terms)
     return sql + (order if newest_first else ""), [match, *params]
+
+
+# How many of the newest lines PostgreSQL walks for several terms or a phrase before it
+# collects older matches from the indexes: walking them costs a few milliseconds, and words
+# that meet in fewer of them have few matches in all (docs/performance.md).
+NEWEST_WALKED = 10_000
 
 
 def matching_line_ids(
@@ -78,10 +102,53 @@ def matching_line_ids(
     """Ids of the newest lines of these characters that match every term."""
     if not character_ids:
         return []
+    if connection.vendor == "postgresql" and (len(terms) > 1 or len(terms[0].words) > 1):
+        return _walk_then_collect(terms, character_ids, before, limit)
     sql, params = _matching_sql(terms, character_ids, before, newest_first=True)
     with connection.cursor() as cursor:
         cursor.execute(f"{sql} LIMIT %s", [*params, limit])
         return [row[0] for row in cursor.fetchall()]
+
+
+def _walk_then_collect(
+    terms: list[Term], character_ids: list[int], before: int | None, limit: int
+) -> list[int]:
+    """PostgreSQL's plan for several terms or a phrase.
+
+    Its planner takes words to meet as often as chance would have them, and walks lines from
+    the newest to the page's last hit. Common words that never meet in a line, or never side
+    by side, had it walk every line to find none. Here it walks the newest NEWEST_WALKED
+    lines; if they hold fewer hits than a page, the older hits are collected from the GIN
+    indexes (the words', and their pairs' for a phrase), which find none without reading a
+    line, and sorted.
+    """
+    line = Line._meta.db_table
+    owned, owned_params = _owned(character_ids, before)
+    newest = f"SELECT l.id, l.search_vector FROM {line} l WHERE {owned} ORDER BY l.id DESC LIMIT %s"
+    newest_params = [*owned_params, NEWEST_WALKED]
+    query = _tsquery(terms)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id FROM ({newest}) AS newest "
+            "WHERE search_vector @@ to_tsquery('simple', %s) ORDER BY id DESC LIMIT %s",
+            [*newest_params, query, limit],
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+        if len(ids) == limit:
+            return ids
+        pairs = _word_pairs(terms)
+        # Only here: checked line by line, the pairs would cost more than the words.
+        phrases = " AND history_word_pairs(l.search_text) @> %s::text[]" if pairs else ""
+        # MATERIALIZED: planned alone, the collection reads the indexes; under the LIMIT the
+        # planner would walk the older lines again, expecting hits soon.
+        cursor.execute(
+            f"WITH older AS MATERIALIZED (SELECT l.id FROM {line} l "
+            f"WHERE l.search_vector @@ to_tsquery('simple', %s){phrases} AND {owned} "
+            f"AND l.id < (SELECT min(id) FROM ({newest}) AS newest)) "
+            "SELECT id FROM older ORDER BY id DESC LIMIT %s",
+            [query, *([pairs] if pairs else []), *owned_params, *newest_params, limit - len(ids)],
+        )
+        return ids + [row[0] for row in cursor.fetchall()]
 
 
 # Counting every match of a common word would cost more than the page; past this many, the
