@@ -40,6 +40,9 @@ logger = logging.getLogger(__name__)
 CHECKPOINT_SECONDS = 0.5
 # Transcripts fetched ahead of storing, per request in flight, at most.
 BACKLOG_PER_REQUEST = 4
+# How long the sync gathers what arrives before storing it: fewer, larger transactions, with
+# no request waiting for it (docs/performance.md, "Sync at its floor").
+GATHER_SECONDS = 0.1
 
 ProgressCallback = Callable[[SyncRun], None]
 
@@ -301,7 +304,12 @@ def _fetch_transcripts(
             while answered < len(todo):
                 # Wakes up even while every request waits out a long Retry-After, so the
                 # heartbeat goes on and a cancel is seen.
-                taken = _arrived(arrivals, timeout=CHECKPOINT_SECONDS)
+                # At most what leaves room for `concurrency` requests in flight.
+                taken = _arrived(
+                    arrivals,
+                    timeout=CHECKPOINT_SECONDS,
+                    at_most=(BACKLOG_PER_REQUEST - 1) * concurrency,
+                )
                 answered += len(taken)
                 arrived: list[tuple[ChatSession, list[InteractionRecord]]] = []
                 stop: BaseException | None = None
@@ -358,17 +366,21 @@ def _fetch_transcripts(
 _Arrival = tuple[ChatSession, list[InteractionRecord] | Exception]
 
 
-def _arrived(arrivals: queue.SimpleQueue[_Arrival], timeout: float) -> list[_Arrival]:
-    """Everything that has arrived, waiting up to `timeout` for the first."""
+def _arrived(arrivals: queue.SimpleQueue[_Arrival], timeout: float, at_most: int) -> list[_Arrival]:
+    """What arrives within GATHER_SECONDS of the first arrival (up to `at_most` of it), waiting
+    up to `timeout` for the first. Stored together, they cost one transaction and one statement
+    of each kind; the workers go on fetching meanwhile."""
     try:
         taken = [arrivals.get(timeout=timeout)]
     except queue.Empty:
         return []
-    while True:
+    until = time.monotonic() + GATHER_SECONDS
+    while len(taken) < at_most and (left := until - time.monotonic()) > 0:
         try:
-            taken.append(arrivals.get_nowait())
+            taken.append(arrivals.get(timeout=left))
         except queue.Empty:
-            return taken
+            break
+    return taken
 
 
 _PROGRESS_FIELDS = [

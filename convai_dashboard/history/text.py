@@ -90,7 +90,6 @@ def _pattern(term: Term) -> re.Pattern[str]:
     return re.compile(rf"(?<!\w){body}" + (r"\w*" if term.prefix else r"(?!\w)"))
 
 
-
 def _folded_with_origins(text: str) -> tuple[str, list[int] | range]:
     """The folded text, and for each of its characters the offset it came from."""
     if text.isascii():
