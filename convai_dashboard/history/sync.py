@@ -291,7 +291,9 @@ def _fetch_transcripts(
                 return
             try:
                 arrivals.put((session, client.get_transcript(character_id, session.session_id)))
-            except Exception as error:
+            except BaseException as error:
+                # Whatever it is, the storing thread hears of it and decides: a worker that
+                # ended silently would leave the sync waiting for its answer.
                 arrivals.put((session, error))
 
     unavailable_in_a_row = 0
@@ -303,8 +305,8 @@ def _fetch_transcripts(
             answered = 0
             while answered < len(todo):
                 # Wakes up even while every request waits out a long Retry-After, so the
-                # heartbeat goes on and a cancel is seen.
-                # At most what leaves room for `concurrency` requests in flight.
+                # heartbeat goes on and a cancel is seen. Takes at most what leaves room for
+                # `concurrency` requests in flight.
                 taken = _arrived(
                     arrivals,
                     timeout=CHECKPOINT_SECONDS,
@@ -315,7 +317,7 @@ def _fetch_transcripts(
                 stop: BaseException | None = None
                 for session, outcome in taken:
                     sync_run.sessions_done += 1
-                    if not isinstance(outcome, Exception):
+                    if not isinstance(outcome, BaseException):
                         arrived.append((session, outcome))
                         unavailable_in_a_row = 0
                     elif isinstance(outcome, fetch.REFUSALS):
@@ -363,7 +365,7 @@ def _fetch_transcripts(
 
 
 # A fetched transcript, or why it could not be fetched.
-_Arrival = tuple[ChatSession, list[InteractionRecord] | Exception]
+_Arrival = tuple[ChatSession, list[InteractionRecord] | BaseException]
 
 
 def _arrived(arrivals: queue.SimpleQueue[_Arrival], timeout: float, at_most: int) -> list[_Arrival]:
