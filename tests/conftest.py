@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.cache import cache
 from django.test import Client
 
 from convai_dashboard.sandbox import SandboxServer
@@ -12,6 +13,14 @@ from tests.factories import make_user
 
 # The browser fixtures (page, console_errors) for the tests that drive Chromium.
 pytest_plugins = ["tests.browser"]
+
+
+@pytest.fixture(autouse=True)
+def empty_cache() -> Iterator[None]:
+    # What is cached is keyed by primary keys, which the next test's rolled-back database can
+    # hand out again for other rows.
+    yield
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)
