@@ -336,6 +336,15 @@ def test_parse_query_reads_words_phrases_and_prefixes():
     ]
 
 
+def test_ascii_text_folds_as_it_does_beside_other_text():
+    from convai_dashboard.history.text import fold
+
+    every_ascii = "".join(chr(i) for i in range(128))
+    # With an accented letter beside it, the text is folded character by character.
+    assert fold(every_ascii + " é") == fold(every_ascii) + " e"
+    assert fold(every_ascii) == "0123456789 abcdefghijklmnopqrstuvwxyz abcdefghijklmnopqrstuvwxyz"
+
+
 def test_a_term_given_twice_counts_once_and_a_query_keeps_at_most_ten():
     assert len(parse_query("dragon Dragon DRAGON dragón")) == 1
     assert [t.words for t in parse_query(" ".join(f"w{i}" for i in range(15)))] == [

@@ -192,7 +192,10 @@ def test_a_refused_transcript_in_a_batch_leaves_the_others_stored(hostile):
         store.store_transcript(bad, said("\ud800"))
 
 
-def test_an_unexpected_error_ends_the_run_as_failed_with_the_reason(hostile):
+def test_an_unexpected_error_ends_the_run_as_failed_with_the_reason(hostile, monkeypatch):
+    # Progress after every store: a sync faster than one checkpoint interval would otherwise
+    # report only at its end, after it has finished.
+    monkeypatch.setattr(sync, "CHECKPOINT_SECONDS", 0)
     broken = []
 
     def breaks(progress: SyncRun) -> None:

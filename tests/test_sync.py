@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -10,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from convai_dashboard.accounts.models import CharacterAccess
+from convai_dashboard.convai import ConvaiClient
 from convai_dashboard.history import sync
 from convai_dashboard.history.models import ChatSession, Interaction, Line, SyncRun, SyncStatus
 from convai_dashboard.history.search import search_lines
@@ -211,6 +213,44 @@ def test_a_sync_can_be_cancelled_and_keeps_what_it_stored(astronaut, sandbox):
     assert run.status == SyncStatus.CANCELLED
     assert 8 <= run.transcripts_fetched < 79
     assert astronaut.sessions.exclude(transcript_fetched_at=None).count() == run.transcripts_fetched
+
+
+def test_requests_go_on_while_the_sync_stores(astronaut, sandbox, monkeypatch):
+    store_transcripts = sync.store.store_transcripts
+    sent_while_storing = []
+
+    def slow_store(fetched):
+        if not sent_while_storing:  # the first store only
+            before = len(sandbox.requests)
+            time.sleep(0.3)
+            sent_while_storing.append(len(sandbox.requests) - before)
+        return store_transcripts(fetched)
+
+    monkeypatch.setattr(sync.store, "store_transcripts", slow_store)
+    # Each transcript stored as it arrives, so the first store holds one.
+    monkeypatch.setattr(sync, "GATHER_SECONDS", 0)
+    run = run_sync(astronaut)
+    assert (run.status, run.transcripts_fetched) == (SyncStatus.DONE, 79)
+    # More than the 4 requests that were in flight when it began storing: workers went on
+    # asking for the next transcript, up to the backlog's bound.
+    assert 4 < sent_while_storing[0] <= sync.BACKLOG_PER_REQUEST * 4
+
+
+def test_an_unexpected_error_while_fetching_ends_the_run_and_says_why(astronaut, monkeypatch):
+    get_transcript = ConvaiClient.get_transcript
+    calls = []
+
+    def breaks_once(client, character_id, session_id):
+        calls.append(session_id)
+        if len(calls) == 5:
+            raise RuntimeError("the client broke")
+        return get_transcript(client, character_id, session_id)
+
+    monkeypatch.setattr(ConvaiClient, "get_transcript", breaks_once)
+    run = run_sync(astronaut)
+    assert run.status == SyncStatus.FAILED
+    assert run.stop_reason == "Stopped by an unexpected error: RuntimeError: the client broke"
+    assert run.transcripts_fetched < 79
 
 
 def test_a_queued_sync_is_cancelled_before_it_starts(astronaut):

@@ -13,7 +13,7 @@ from datetime import datetime
 from itertools import batched
 
 from django.db import DatabaseError, connection, transaction
-from django.db.models import F
+from django.db.models import F, Model
 from django.utils import timezone
 
 from convai_dashboard.convai.records import Interaction as InteractionRecord
@@ -43,28 +43,45 @@ class RefreshResult:
 LIST_CHUNK = 5000
 
 
-def _upsert_sessions_sql() -> str:
-    meta = ChatSession._meta
-    inserted = (
-        "character",
-        "session_id",
-        "started_at",
-        "in_memory",
-        "first_seen_at",
-        "listed_at",
-        "on_convai",
-        "interaction_count",
-    )
-    updated = ("started_at", "in_memory", "listed_at", "on_convai")
+def _column(model: type[Model], name: str) -> str:
+    return model._meta.get_field(name).column  # type: ignore[union-attr,return-value]
 
-    def column(name: str) -> str:
-        return meta.get_field(name).column  # type: ignore[union-attr,return-value]
 
+def _upsert_sql(
+    model: type[Model], inserted: tuple[str, ...], unique: tuple[str, ...], updated: tuple[str, ...]
+) -> str:
+    """One row's INSERT ... ON CONFLICT DO UPDATE, the same on SQLite and PostgreSQL, for
+    executemany. The ORM's bulk_create spent about 0.1 ms a row building and compiling what
+    these send as plain data (bench/store_list.py, bench/sync_speed.py)."""
+    columns = [_column(model, name) for name in inserted]
     return (
-        f"INSERT INTO {meta.db_table} ({', '.join(column(n) for n in inserted)}) "
-        f"VALUES ({', '.join(['%s'] * len(inserted))}) "
-        f"ON CONFLICT ({column('character')}, {column('session_id')}) DO UPDATE SET "
-        + ", ".join(f"{column(n)} = excluded.{column(n)}" for n in updated)
+        f"INSERT INTO {model._meta.db_table} ({', '.join(columns)}) "
+        f"VALUES ({', '.join(['%s'] * len(columns))}) "
+        f"ON CONFLICT ({', '.join(_column(model, name) for name in unique)}) DO UPDATE SET "
+        + ", ".join(f"{_column(model, n)} = excluded.{_column(model, n)}" for n in updated)
+    )
+
+
+def _update_by_pk_sql(model: type[Model], updated: tuple[str, ...]) -> str:
+    assigned = ", ".join(f"{_column(model, name)} = %s" for name in updated)
+    return f"UPDATE {model._meta.db_table} SET {assigned} WHERE {model._meta.pk.column} = %s"  # type: ignore[union-attr]
+
+
+def _upsert_sessions_sql() -> str:
+    return _upsert_sql(
+        ChatSession,
+        inserted=(
+            "character",
+            "session_id",
+            "started_at",
+            "in_memory",
+            "first_seen_at",
+            "listed_at",
+            "on_convai",
+            "interaction_count",
+        ),
+        unique=("character", "session_id"),
+        updated=("started_at", "in_memory", "listed_at", "on_convai"),
     )
 
 
@@ -74,9 +91,6 @@ def store_session_list(
     """Stores Convai's session list of a character: new sessions added, known ones updated,
     ones no longer listed marked as gone from Convai (never deleted)."""
     now = timezone.now()
-    # One INSERT ... ON CONFLICT statement, the same on SQLite and PostgreSQL, run by
-    # executemany: the ORM's bulk_create spent about 0.1 ms a row building and compiling
-    # (12x a raw insert for 100,000 sessions, bench/store_list.py); this is plain data.
     adapt = connection.ops.adapt_datetimefield_value
     stamp = adapt(now)
     listed = 0
@@ -181,26 +195,43 @@ def store_transcripts(
     return unstored
 
 
+# Speaker.values builds its list anew on every use.
+_SPEAKERS = frozenset(Speaker.values)
+
+_SESSION_SUMMARY = (
+    "interaction_count",
+    "last_interaction_at",
+    "transcript_fetched_at",
+    "has_trigger",
+    "has_other_speaker",
+    "has_refusal",
+    "first_player_line",
+)
+
+
 def _store_together(fetched: list[tuple[ChatSession, list[InteractionRecord]]]) -> None:
     keyed = [(session, _with_ordinals(records)) for session, records in fetched]
     now = timezone.now()
-    with transaction.atomic():
-        Interaction.objects.bulk_create(
+    adapt = connection.ops.adapt_datetimefield_value
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.executemany(
+            _upsert_sql(
+                Interaction,
+                inserted=("session", "occurred_at", "ordinal", "is_trigger_input", "truncated"),
+                unique=("session", "occurred_at", "ordinal"),
+                updated=("is_trigger_input", "truncated"),
+            ),
             [
-                Interaction(
-                    session=session,
-                    occurred_at=record.occurred_at,
-                    ordinal=ordinal,
-                    is_trigger_input=record.is_trigger_input,
-                    truncated=record.truncated,
+                (
+                    session.pk,
+                    adapt(record.occurred_at),
+                    ordinal,
+                    record.is_trigger_input,
+                    record.truncated,
                 )
                 for session, interactions in keyed
                 for record, ordinal in interactions
             ],
-            batch_size=1000,
-            update_conflicts=True,
-            unique_fields=["session", "occurred_at", "ordinal"],
-            update_fields=["is_trigger_input", "truncated"],
         )
         # Every stored interaction of these sessions, those stored before included.
         ids: dict[tuple[int, datetime, int], int] = {
@@ -209,26 +240,37 @@ def _store_together(fetched: list[tuple[ChatSession, list[InteractionRecord]]]) 
                 session__in=[session for session, _ in keyed]
             ).values_list("pk", "session_id", "occurred_at", "ordinal")
         }
-        Line.objects.bulk_create(
+        cursor.executemany(
+            _upsert_sql(
+                Line,
+                inserted=(
+                    "interaction",
+                    "session",
+                    "character",
+                    "position",
+                    "speaker",
+                    "text",
+                    "search_text",
+                    "truncated",
+                ),
+                unique=("interaction", "position"),
+                updated=("speaker", "text", "search_text", "truncated"),
+            ),
             [
-                Line(
-                    interaction_id=ids[(session.pk, record.occurred_at, ordinal)],
-                    session=session,
-                    character_id=session.character_id,
-                    position=position,
-                    speaker=turn.speaker,
-                    text=turn.message,
-                    search_text=fold(turn.message)[:SEARCH_TEXT_MAX],
-                    truncated=turn.truncated,
+                (
+                    ids[(session.pk, record.occurred_at, ordinal)],
+                    session.pk,
+                    session.character_id,
+                    position,
+                    turn.speaker,
+                    turn.message,
+                    fold(turn.message)[:SEARCH_TEXT_MAX],
+                    turn.truncated,
                 )
                 for session, interactions in keyed
                 for record, ordinal in interactions
                 for position, turn in enumerate(record.turns)
             ],
-            batch_size=1000,
-            update_conflicts=True,
-            unique_fields=["interaction", "position"],
-            update_fields=["speaker", "text", "search_text", "truncated"],
         )
         stored: dict[int, list[datetime]] = {session.pk: [] for session, _ in keyed}
         for session_pk, occurred_at, _ in ids:
@@ -243,7 +285,7 @@ def _store_together(fetched: list[tuple[ChatSession, list[InteractionRecord]]]) 
                 or any(record.is_trigger_input for record, _ in interactions),
                 "has_other_speaker": bool(session.has_other_speaker)
                 or any(
-                    turn.speaker not in Speaker.values
+                    turn.speaker not in _SPEAKERS
                     for record, _ in interactions
                     for turn in record.turns
                 ),
@@ -263,8 +305,19 @@ def _store_together(fetched: list[tuple[ChatSession, list[InteractionRecord]]]) 
         }
         # One small UPDATE by primary key per session: bulk_update's CASE statement took about
         # 70 ms a batch on PostgreSQL under a sync's load (profiled with bench/sync_speed.py).
-        for pk, summary in summaries.items():
-            ChatSession.objects.filter(pk=pk).update(**summary)
+        cursor.executemany(
+            _update_by_pk_sql(ChatSession, _SESSION_SUMMARY),
+            [
+                (
+                    *(
+                        adapt(value) if isinstance(value, datetime) else value
+                        for value in (summary[name] for name in _SESSION_SUMMARY)
+                    ),
+                    pk,
+                )
+                for pk, summary in summaries.items()
+            ],
+        )
         ConvaiCharacter.objects.filter(
             pk__in={session.character_id for session, _ in keyed}
         ).update(stored_version=F("stored_version") + 1)

@@ -13,10 +13,12 @@ it again fetches what is still missing. Nothing is ever deleted.
 from __future__ import annotations
 
 import logging
+import queue
 import socket
+import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -36,6 +38,11 @@ logger = logging.getLogger(__name__)
 
 # How often progress is written and a cancel request looked for, at most.
 CHECKPOINT_SECONDS = 0.5
+# Transcripts fetched ahead of storing, per request in flight, at most.
+BACKLOG_PER_REQUEST = 4
+# How long the sync gathers what arrives before storing it: fewer, larger transactions, with
+# no request waiting for it (docs/performance.md, "Sync at its floor").
+GATHER_SECONDS = 0.1
 
 ProgressCallback = Callable[[SyncRun], None]
 
@@ -263,41 +270,64 @@ def _fetch_transcripts(
 ) -> None:
     character_id = sync_run.character.character_id
     pending = iter(todo)
-    in_flight: dict[Future[list[InteractionRecord]], ChatSession] = {}
+    taking = threading.Lock()
+    stopping = threading.Event()
+    # Room for transcripts asked for and not yet stored: memory stays flat for any size, and
+    # fetching waits while storing catches up.
+    room = threading.Semaphore(BACKLOG_PER_REQUEST * concurrency)
+    arrivals: queue.SimpleQueue[_Arrival] = queue.SimpleQueue()
+
+    # Each worker asks for the next transcript as soon as its answer is in, so `concurrency`
+    # requests stay in flight while this thread stores. (When this thread handed out the next
+    # requests itself, none went out while it stored: docs/performance.md, "Sync at its floor".)
+    def fetch_until_none_left() -> None:
+        while True:
+            room.acquire()
+            if stopping.is_set():
+                return
+            with taking:
+                session = next(pending, None)
+            if session is None:
+                return
+            try:
+                arrivals.put((session, client.get_transcript(character_id, session.session_id)))
+            except BaseException as error:
+                # Whatever it is, the storing thread hears of it and decides: a worker that
+                # ended silently would leave the sync waiting for its answer.
+                arrivals.put((session, error))
+
     unavailable_in_a_row = 0
     last_checkpoint = time.monotonic()
-
-    def submit_next() -> None:
-        session = next(pending, None)
-        if session is not None:
-            in_flight[pool.submit(client.get_transcript, character_id, session.session_id)] = (
-                session
-            )
-
-    # Only `concurrency` requests are in flight at once: memory stays flat for any size, and a
-    # cancel or a stop takes effect at once.
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="sync") as pool:
+        for _ in range(concurrency):
+            pool.submit(fetch_until_none_left)
         try:
-            for _ in range(concurrency):
-                submit_next()
-            while in_flight:
+            answered = 0
+            while answered < len(todo):
                 # Wakes up even while every request waits out a long Retry-After, so the
-                # heartbeat goes on and a cancel is seen.
-                done, _ = wait(in_flight, timeout=CHECKPOINT_SECONDS, return_when=FIRST_COMPLETED)
+                # heartbeat goes on and a cancel is seen. Takes at most what leaves room for
+                # `concurrency` requests in flight.
+                taken = _arrived(
+                    arrivals,
+                    timeout=CHECKPOINT_SECONDS,
+                    at_most=(BACKLOG_PER_REQUEST - 1) * concurrency,
+                )
+                answered += len(taken)
                 arrived: list[tuple[ChatSession, list[InteractionRecord]]] = []
                 stop: BaseException | None = None
-                for future in done:
-                    session = in_flight.pop(future)
+                for session, outcome in taken:
                     sync_run.sessions_done += 1
-                    try:
-                        arrived.append((session, future.result()))
+                    if not isinstance(outcome, BaseException):
+                        arrived.append((session, outcome))
                         unavailable_in_a_row = 0
-                    except fetch.REFUSALS as error:
-                        stop = stop or error
-                    except ConvaiError as error:
-                        _failed(sync_run, f"Session {session.session_id}: {error.user_message}")
+                    elif isinstance(outcome, fetch.REFUSALS):
+                        stop = stop or outcome
+                    elif isinstance(outcome, ConvaiError):
+                        _failed(sync_run, f"Session {session.session_id}: {outcome.user_message}")
                         unavailable_in_a_row = (
-                            unavailable_in_a_row + 1 if isinstance(error, ConvaiUnavailable) else 0
+                            unavailable_in_a_row + 1
+                            if isinstance(outcome, ConvaiUnavailable)
+                            else 0
                         )
                         if unavailable_in_a_row >= 2 * concurrency:
                             stop = stop or _Stop(
@@ -306,10 +336,11 @@ def _fetch_transcripts(
                                 f"{unavailable_in_a_row} transcripts in a row. "
                                 f"{sync_run.last_failure}",
                             )
-                    if stop is None:
-                        submit_next()
-                # Stored while the next requests are already in flight; what arrived before a
-                # stop is stored too.
+                    else:
+                        raise outcome
+                if stop is not None:
+                    stopping.set()
+                # What arrived before a stop is stored too.
                 if arrived:
                     unstored = store.store_transcripts(arrived)
                     sync_run.transcripts_fetched += len(arrived) - len(unstored)
@@ -321,11 +352,37 @@ def _fetch_transcripts(
                         )
                 if stop is not None:
                     raise stop
+                if taken:
+                    room.release(len(taken))
                 if time.monotonic() - last_checkpoint >= CHECKPOINT_SECONDS:
                     _checkpoint(sync_run, on_progress)
                     last_checkpoint = time.monotonic()
         finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+            # Workers stop before their next request (the ones in flight are waited for, and
+            # their answers dropped); those waiting for room are let go.
+            stopping.set()
+            room.release(concurrency)
+
+
+# A fetched transcript, or why it could not be fetched.
+_Arrival = tuple[ChatSession, list[InteractionRecord] | BaseException]
+
+
+def _arrived(arrivals: queue.SimpleQueue[_Arrival], timeout: float, at_most: int) -> list[_Arrival]:
+    """What arrives within GATHER_SECONDS of the first arrival (up to `at_most` of it), waiting
+    up to `timeout` for the first. Stored together, they cost one transaction and one statement
+    of each kind; the workers go on fetching meanwhile."""
+    try:
+        taken = [arrivals.get(timeout=timeout)]
+    except queue.Empty:
+        return []
+    until = time.monotonic() + GATHER_SECONDS
+    while len(taken) < at_most and (left := until - time.monotonic()) > 0:
+        try:
+            taken.append(arrivals.get(timeout=left))
+        except queue.Empty:
+            break
+    return taken
 
 
 _PROGRESS_FIELDS = [
