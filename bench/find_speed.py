@@ -32,6 +32,7 @@ def main() -> None:
     from django.shortcuts import render
     from django.test.utils import CaptureQueriesContext
 
+    from convai_dashboard.accounts.models import Preferences
     from convai_dashboard.history.models import ConvaiCharacter, Line
     from convai_dashboard.history.search import matching_line_ids
     from convai_dashboard.history.text import parse_query
@@ -63,6 +64,8 @@ def main() -> None:
     captured = page_request(user, f"{list_path}?{options.filters}")
     captured.resolver_match = None
     context = sessions.list_context(captured, ConvaiCharacter.objects.get(pk=character.pk))
+    # The reader's display preferences too, which a page reads once per request.
+    context["preferences"] = Preferences.of(user)
 
     def baseline() -> object:
         return render(captured, sessions.TEMPLATE, context)

@@ -70,11 +70,9 @@ def filtered_sessions(request: HtmxHttpRequest, character: ConvaiCharacter) -> F
     return Filtered(form, sessions, on if form.filters_set() == {"tag"} else None)
 
 
-def list_context(
-    request: HtmxHttpRequest, character: ConvaiCharacter, list_error: str | None = None
-) -> dict[str, Any]:
-    """The session list as the query string asks for it; `query_error` says what was wrong
-    with the query string, if anything (the page then shows the plain list)."""
+def list_position(request: HtmxHttpRequest, character: ConvaiCharacter) -> dict[str, Any]:
+    """The list as the query string asks for it, as far as an open transcript needs it: the
+    page's rows, the sort and the query that keeps them (its moves lead along the list)."""
     form, sessions, known_count = filtered_sessions(request, character)
     valid = form.is_bound and not form.errors
     data: dict[str, Any] = (
@@ -88,45 +86,60 @@ def list_context(
         last=bool(data.get("last")),
         size=settings.SESSIONS_PER_PAGE,
     )
-    filtered = valid and form.is_filtered
+    return {
+        "character": character,
+        "filters": form,
+        "page": page,
+        "sort": data["sort"],
+        "filtered": valid and form.is_filtered,
+        # Opening a session keeps the list as it is: the same filters and position.
+        "list_query": request.GET.urlencode() if valid else "",
+        "query_error": None
+        if valid
+        else "Some of the filters are not valid; showing all sessions.",
+        "_sessions": sessions,
+        "_known_count": known_count,
+    }
+
+
+def list_context(
+    request: HtmxHttpRequest, character: ConvaiCharacter, list_error: str | None = None
+) -> dict[str, Any]:
+    """The session list as the query string asks for it; `query_error` says what was wrong
+    with the query string, if anything (the page then shows the plain list)."""
+    context = list_position(request, character)
+    form, page, sessions = context["filters"], context["page"], context["_sessions"]
+    valid = context["query_error"] is None
+    known_count = context.pop("_known_count")
     on_list_page = request.resolver_match is not None and request.resolver_match.url_name in (
         "character",
         "session",
     )
-    list_query = request.GET.urlencode() if valid else ""
-    return {
-        # Never fetched, and no failure to show instead: the list shows itself fetching, and
-        # fetches in a request of its own (history/_fetching_list.html).
-        "list_pending": character.sessions_refreshed_at is None and list_error is None,
-        # Where the filters and pager lead: this page, or the list if this is an action.
-        "list_path": request.path
-        if on_list_page
-        else reverse("character", args=[character.character_id]),
-        "character": character,
-        "filters": form,
-        # The character's tags, read once here: the filters and the bulk tagging show them.
-        "tags": list(form.tags.values()),
-        "page": page,
-        "marks": queries.row_marks(request.user, page.sessions),
-        "sort": data["sort"],
-        "sort_label": dict(SessionListForm.base_fields["sort"].choices)[data["sort"]],  # type: ignore[attr-defined]
-        "filtered": filtered,
-        # Counting the matches is the one scan a filtered list costs; the total is kept.
-        "matched": (known_count if known_count is not None else sessions.count())
-        if filtered
-        else character.session_count,
-        "pager": _pager_links(request, page) if valid else {},
-        # Opening a session keeps the list as it is: the same filters and position.
-        "list_query": list_query,
-        # The query without a position: exports and bulk actions cover every match.
-        "filter_query": _without_position(request.GET.copy()) if valid else "",
-        "list_error": list_error,
-        "query_error": None
-        if valid
-        else "Some of the filters are not valid; showing all sessions.",
-        "sync_run": latest_run(character),
-        "_sessions": sessions,
-    }
+    context.update(
+        {
+            # Never fetched, and no failure to show instead: the list shows itself fetching,
+            # and fetches in a request of its own (history/_fetching_list.html).
+            "list_pending": character.sessions_refreshed_at is None and list_error is None,
+            # Where the filters and pager lead: this page, or the list if this is an action.
+            "list_path": request.path
+            if on_list_page
+            else reverse("character", args=[character.character_id]),
+            # The character's tags, read once here: the filters and the bulk tagging show them.
+            "tags": list(form.tags.values()),
+            "marks": queries.row_marks(request.user, page.sessions),
+            "sort_label": dict(SessionListForm.base_fields["sort"].choices)[context["sort"]],  # type: ignore[attr-defined]
+            # Counting the matches is the one scan a filtered list costs; the total is kept.
+            "matched": (known_count if known_count is not None else sessions.count())
+            if context["filtered"]
+            else character.session_count,
+            "pager": _pager_links(request, page) if valid else {},
+            # The query without a position: exports and bulk actions cover every match.
+            "filter_query": _without_position(request.GET.copy()) if valid else "",
+            "list_error": list_error,
+            "sync_run": latest_run(character),
+        }
+    )
+    return context
 
 
 def _without_position(query: QueryDict) -> str:
@@ -160,8 +173,12 @@ def _pager_links(request: HtmxHttpRequest, page: listing.SessionPage) -> dict[st
 PARTIALS = {"transcript": "transcript", "session-browser": "browser"}
 
 
+def _partial(request: HtmxHttpRequest) -> str:
+    return PARTIALS.get(request.htmx.target or "", "session-list")
+
+
 def _render(request: HtmxHttpRequest, context: dict[str, Any], status: int = 200) -> HttpResponse:
-    partial = PARTIALS.get(request.htmx.target or "", "session-list")
+    partial = _partial(request)
     context["update_list_row"] = wants_fragment(request) and partial == "transcript"
     return render_page(request, TEMPLATE, context, partial=partial, status=status)
 
@@ -178,8 +195,13 @@ def character_page(request: HtmxHttpRequest, character_id: str) -> HttpResponse:
 @vary_on_headers("HX-Request")
 def session_page(request: HtmxHttpRequest, character_id: str, session_id: str) -> HttpResponse:
     character = held_character(request, character_id)
-    context = list_context(request, character)
     chat = character.sessions.filter(session_id=session_id).first()
+    # A click in the list asks for the transcript alone: the list stays as it is on the page,
+    # and only its position is read, for the transcript's moves along it.
+    transcript_only = (
+        chat is not None and wants_fragment(request) and _partial(request) == "transcript"
+    )
+    context = (list_position if transcript_only else list_context)(request, character)
     if chat is None:
         if not context["list_pending"]:
             raise Http404("No such session.")
@@ -296,8 +318,9 @@ def refetch_transcript(
     character = held_character(request, character_id)
     chat = get_object_or_404(character.sessions, session_id=session_id)
     error = fetch.transcript_error(chat, request.user)
-    # The list's query string comes along, so the pane's moves follow the list as filtered.
-    context = list_context(request, character)
+    # The list's query string comes along, so the pane's moves follow the list as filtered;
+    # htmx replaces the pane alone, which needs only the list's position.
+    context = (list_position if wants_fragment(request) else list_context)(request, character)
     context.update(_transcript_context(request, chat, error))
     context.update(_moves(context, chat))
     if wants_fragment(request):
