@@ -64,7 +64,8 @@ def main() -> None:
     captured = page_request(user, f"{list_path}?{options.filters}")
     captured.resolver_match = None
     context = sessions.list_context(captured, ConvaiCharacter.objects.get(pk=character.pk))
-    # The reader's display preferences too, which a page reads once per request.
+    # The display preferences, read once too: in the context they stand in for the context
+    # processor's, which would read them on every render.
     context["preferences"] = Preferences.of(user)
 
     def baseline() -> object:

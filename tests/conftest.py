@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.cache import cache
 from django.test import Client
 
 from convai_dashboard.sandbox import SandboxServer
@@ -12,6 +13,14 @@ from tests.factories import make_user
 
 # The browser fixtures (page, console_errors) for the tests that drive Chromium.
 pytest_plugins = ["tests.browser"]
+
+
+@pytest.fixture(autouse=True)
+def empty_cache() -> None:
+    # Cached transcripts are keyed by their session's id and the time its transcript was
+    # stored; a test's factories set that time, and its rows can take the ids an earlier
+    # test's rows had (SQLite reuses them after a rollback).
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

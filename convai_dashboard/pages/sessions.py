@@ -4,6 +4,7 @@ session's transcript; refreshing the list and fetching a transcript again."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any, NamedTuple
 
 from django.conf import settings
@@ -24,6 +25,7 @@ from convai_dashboard.pages.access import held_character
 from convai_dashboard.pages.htmx import HtmxHttpRequest, render_page, wants_fragment
 from convai_dashboard.pages.list_forms import SessionListForm
 from convai_dashboard.pages.sync import latest_run
+from convai_dashboard.pages.templatetags.page_rows import TranscriptLines
 from convai_dashboard.review import actions, queries
 from convai_dashboard.review.models import TagColour
 
@@ -209,7 +211,8 @@ def session_page(request: HtmxHttpRequest, character_id: str, session_id: str) -
         # then this page is shown again (the fetch comes back to `next`).
         context["awaiting_session"] = True
         return _render(request, context)
-    context.update(_transcript_context(request, chat, terms=parse_query(request.GET.get("q", ""))))
+    terms = parse_query(request.GET.get("q", ""))
+    context.update(_transcript_context(request, chat, context["list_query"], terms=terms))
     context.update(_moves(context, chat))
     return _render(request, context, status=400 if context["query_error"] else 200)
 
@@ -217,6 +220,7 @@ def session_page(request: HtmxHttpRequest, character_id: str, session_id: str) -
 def _transcript_context(
     request: HtmxHttpRequest,
     chat: ChatSession,
+    list_query: str,
     error: str | None = None,
     terms: list[Term] | None = None,
 ) -> dict[str, Any]:
@@ -227,7 +231,10 @@ def _transcript_context(
         # Not stored yet: the pane shows itself fetching, and fetches in a request of its own
         # (history/_fetching_transcript.html).
         "transcript_pending": chat.transcript_fetched_at is None and error is None,
-        "interactions": _with_continuity(chat),
+        # Its lines are read only when they are not cached.
+        "transcript": TranscriptLines(
+            chat, terms or [], list_query, partial(_with_continuity, chat)
+        ),
         "back_to_results": _results_link(request),
         "review": queries.transcript_review(chat),
         "statuses": ReviewStatus,
@@ -321,7 +328,7 @@ def refetch_transcript(
     # The list's query string comes along, so the pane's moves follow the list as filtered;
     # htmx replaces the pane alone, which needs only the list's position.
     context = (list_position if wants_fragment(request) else list_context)(request, character)
-    context.update(_transcript_context(request, chat, error))
+    context.update(_transcript_context(request, chat, context["list_query"], error))
     context.update(_moves(context, chat))
     if wants_fragment(request):
         context["update_list_row"] = True

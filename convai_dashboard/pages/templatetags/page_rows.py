@@ -11,6 +11,7 @@ from their template.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from datetime import datetime
 from html import escape as _escape
@@ -19,7 +20,9 @@ from urllib.parse import quote
 
 from django import template
 from django.contrib.humanize.templatetags.humanize import naturaltime
+from django.core.cache import cache
 from django.urls import reverse
+from django.utils.functional import cached_property
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 from django.utils.timezone import localtime
@@ -179,12 +182,7 @@ def session_rows(context: template.Context) -> SafeString:
 
 
 def _line_html(
-    line: Any,
-    character: ConvaiCharacter,
-    urls: _TranscriptUrls,
-    terms: list[Any],
-    flags: list[Any] | None,
-    context: template.Context,
+    line: Any, character: ConvaiCharacter, urls: _TranscriptUrls, terms: list[Any]
 ) -> str:
     pk = line.pk
     anchor = line.anchor
@@ -197,12 +195,6 @@ def _line_html(
     permalink = escape(f"{urls.transcript}#{anchor}")
     flag_url = escape(urls.flag(pk) + urls.flag_query)
     text = highlight(line.text, terms) if terms else escape(line.text)
-    review: str
-    if flags:
-        with context.push(line=line, flags=flags):
-            review = urls.line_review.render(context)
-    else:
-        review = f'<div class="line-review" id="review-{pk}"></div>'
     return (
         f'<div class="bubble bubble-{escape(line.kind)}{" bubble-refusal" if refusal else ""}'
         f'{" continues" if getattr(line, "continues", False) else ""}" id="{escape(anchor)}"'
@@ -215,23 +207,26 @@ def _line_html(
         f' <span class="line-tools"> <a class="flag-link" href="{flag_url}"'
         f' data-hx-get="{flag_url}" data-hx-target="#review-{pk}" data-hx-swap="beforeend">'
         f'Flag</a> <a class="bug-report" href="{escape(urls.bug_report(pk))}">Bug report</a>'
-        f' </span> </p> <p class="text">{text}</p> {review} </div>'
+        f' </span> </p> <p class="text">{text}</p> {_no_review(pk)} </div>'
     )
+
+
+def _no_review(line_pk: int) -> str:
+    # A line's flags, empty: the cached transcript holds this, and the flags of the moment
+    # take its place as the page is served.
+    return f'<div class="line-review" id="review-{line_pk}"></div>'
 
 
 class _TranscriptUrls:
     """What every line of a transcript links to, reversed once for the page."""
 
-    def __init__(self, context: template.Context, character: ConvaiCharacter, session: Any):
+    def __init__(self, character: ConvaiCharacter, session: ChatSession, list_query: str):
         ids = (character.character_id, session.session_id)
         self.transcript = reverse("session", args=ids)
         self.flag = url_maker("flag_new", *ids)
         self.bug_report = url_maker("bug_report", *ids)
-        query = context.get("list_query") or ""
         # The `?list_query={{ list_query|urlencode }}` of review/_line_tools.html.
-        self.flag_query = f"?list_query={quote(query, safe='/')}" if query else ""
-        assert context.template is not None  # a tag is rendered as part of a template
-        self.line_review = context.template.engine.get_template("review/_line_review.html")
+        self.flag_query = f"?list_query={quote(list_query, safe='/')}" if list_query else ""
 
 
 def _interaction_html(
@@ -240,12 +235,10 @@ def _interaction_html(
     character: ConvaiCharacter,
     urls: _TranscriptUrls,
     terms: list[Any],
-    flags_by_line: dict[int, list[Any]],
-    context: template.Context,
 ) -> str:
     at = localtime(interaction.occurred_at)
     lines = " ".join(
-        _line_html(line, character, urls, terms, flags_by_line.get(line.pk), context)
+        _line_html(line, character, urls, terms)
         for line in interaction.lines.all()
         if not line.is_blank or not line.is_player
     )
@@ -274,22 +267,74 @@ def _interaction_html(
     )
 
 
-@register.simple_tag(takes_context=True)
-def transcript_interactions(context: template.Context) -> SafeString:
-    """The `<li>` of each interaction of the open session, its lines with their tools and
-    flags, and the words a search came for marked."""
-    character: ConvaiCharacter = context["character"]
-    review = context["review"]
-    urls = _TranscriptUrls(context, character, context["session"])
-    terms = context.get("terms") or []
-    return mark_safe(  # every text is escaped in _line_html and _interaction_html
-        " ".join(
-            _interaction_html(
-                number, interaction, character, urls, terms, review.flags_by_line, context
+# How long a transcript's lines stay cached. Their key changes whenever what they show does,
+# so this only bounds the memory a transcript no one reads any more holds.
+TRANSCRIPT_CACHE_SECONDS = 15 * 60
+
+
+class TranscriptLines:
+    """The interactions of a session as its page shows them: how many, and their `<li>`, with
+    each line's tools, the words a search came for marked, and an empty place for its flags.
+    Built once and cached: the store stamps a session's `transcript_fetched_at` each time it
+    stores its transcript, so a sync that stores it again changes the key. Flags, the only
+    review data among the lines, are never cached (`transcript_body` puts them in place)."""
+
+    def __init__(
+        self,
+        session: ChatSession,
+        terms: list[Any],
+        list_query: str,
+        load: Callable[[], list[Interaction]],
+    ):
+        self.session, self.terms, self.load = session, terms, load
+        self.urls = _TranscriptUrls(session.character, session, list_query)
+
+    @cached_property
+    def _built(self) -> tuple[int, str]:
+        session, character = self.session, self.session.character
+        shown = repr(
+            (
+                session.pk,
+                session.transcript_fetched_at,
+                session.last_interaction_at,
+                character.character_id,
+                character.display_name,
+                self.terms,
+                self.urls.flag_query,
             )
-            for number, interaction in enumerate(context["interactions"], start=1)
         )
-    )
+        key = "transcript-lines:" + hashlib.sha256(shown.encode()).hexdigest()
+        built: tuple[int, str] | None = cache.get(key)
+        if built is None:
+            interactions = self.load()
+            html = " ".join(
+                _interaction_html(number, interaction, character, self.urls, self.terms)
+                for number, interaction in enumerate(interactions, start=1)
+            )
+            built = (len(interactions), html)
+            cache.set(key, built, TRANSCRIPT_CACHE_SECONDS)
+        return built
+
+    @property
+    def count(self) -> int:
+        return self._built[0]
+
+    @property
+    def html(self) -> str:
+        return self._built[1]
+
+
+@register.simple_tag(takes_context=True)
+def transcript_body(context: template.Context) -> SafeString:
+    """The open session's interactions (`TranscriptLines`), each line with its flags."""
+    body = context["transcript"].html
+    assert context.template is not None  # a tag is rendered as part of a template
+    line_review = context.template.engine.get_template("review/_line_review.html")
+    for line_pk, flags in context["review"].flags_by_line.items():
+        # `next` is the flag form's way back; here, its default: the line in this transcript.
+        with context.push(line={"pk": line_pk}, flags=flags, next=None):
+            body = body.replace(_no_review(line_pk), line_review.render(context), 1)
+    return mark_safe(body)  # every text is escaped in _line_html and _interaction_html
 
 
 def _hit_group_html(
@@ -315,9 +360,12 @@ def _hit_group_html(
     ]
     for exchange in group.exchanges:
         said = " ".join(
-            f'<li class="{"hit-line" if line.pk in exchange.hit_ids else ""}'
-            f' hit-{escape(line.kind)}"><span class="speaker">'
-            f"{escape(speaker_label(line, character))}</span>"
+            (
+                f'<li class="hit-line hit-{escape(line.kind)}" data-line="{line.pk}">'
+                if line.pk in exchange.hit_ids
+                else f'<li class="hit-{escape(line.kind)}">'
+            )
+            + f'<span class="speaker">{escape(speaker_label(line, character))}</span>'
             ' <span class="said">'
             + (
                 highlight(line.text, terms, width=240)
