@@ -1,12 +1,11 @@
 """The hot loops of the reading pages, written in Python: the rows of the session list, the
-lines of a transcript and the hits of a search.
+lines of a transcript and the hits of a search; and the cache of a transcript's lines.
 
 Django's template engine spent most of a page's time in these loops: a variable look-up, a
-filter or an `{% include %}` costs microseconds each, and a list page did about 12,000 of them,
-a 60-interaction transcript more (docs/performance.md, "Speed"). Here each row's values are
-read once, each URL comes from one `reverse()` a page, and every text is escaped where it is
-written. The markup is the same as the templates wrote; the flags on a line, rare, still come
-from their template.
+filter or an `{% include %}` costs microseconds each, thousands of times a page
+(docs/performance.md, "Speed"). Here each row's values are read once, each URL comes from one
+`reverse()` a page, and every text is escaped where it is written. The markup is the same as
+the templates wrote; the flags on a line, rare, still come from their template.
 """
 
 from __future__ import annotations
