@@ -4,6 +4,7 @@ GUNICORN_CMD_ARGS as usual."""
 
 from __future__ import annotations
 
+import io
 import os
 
 from convai_dashboard.env import env_bool
@@ -44,3 +45,17 @@ if env_bool("DJANGO_LOG_JSON", False):
             "gunicorn.access": {"level": "INFO", "handlers": ["stdout"], "propagate": False},
         },
     }
+
+
+def on_starting(server: object) -> None:
+    """Django's system checks, before any worker starts: manage.py runs them, gunicorn does
+    not, and a malformed CONVAI_KEY_ENCRYPTION_KEYS (accounts.E001) would otherwise show only
+    on the first page that reads a key. A failed check stops gunicorn, naming it."""
+    import django
+    from django.core.management import call_command
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "convai_dashboard.settings")
+    django.setup()
+    # Its "no issues" line is not for stdout, which carries JSON lines; problems are raised,
+    # and warnings go to stderr.
+    call_command("check", stdout=io.StringIO())

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import os
 import resource
+import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 # The scripts run as `python bench/NAME.py`, with bench/ rather than the project on sys.path.
@@ -24,13 +28,19 @@ from convai_dashboard.sandbox.process import (  # noqa: E402
 
 __all__ = [
     "ROOT",
+    "deployed_settings",
     "django_on_scratch_database",
+    "free_port",
+    "gunicorn",
     "hold",
     "median_ms",
     "median_ratio",
     "page_request",
     "peak_mb",
+    "running",
     "sandbox_process",
+    "signed_in_cookie",
+    "timed_in_turn",
 ]
 
 
@@ -46,28 +56,34 @@ def median_ms(action: Callable[[], object], runs: int, warm_up: int = 3) -> floa
     return statistics.median(timings) * 1000
 
 
+def timed_in_turn(
+    actions: list[Callable[[], object]], runs: int, warm_up: int = 3
+) -> list[list[float]]:
+    """Seconds each call took, action by action: in each of `runs` rounds every action is
+    called once, in turn, so that a machine slowing down or speeding up mid-run weighs on all
+    alike. `warm_up` rounds first are not timed."""
+    for _ in range(warm_up):
+        for action in actions:
+            action()
+    timings: list[list[float]] = [[] for _ in actions]
+    for _ in range(runs):
+        for action, seconds in zip(actions, timings, strict=True):
+            start = time.perf_counter()
+            action()
+            seconds.append(time.perf_counter() - start)
+    return timings
+
+
 def median_ratio(
     action: Callable[[], object], baseline: Callable[[], object], runs: int, warm_up: int = 3
 ) -> tuple[float, float, float]:
-    """(median ms of `action`, median ms of `baseline`, median of their ratio), the two called
-    in turn, so that a machine slowing down or speeding up mid-run weighs on both alike."""
-    for _ in range(warm_up):
-        action()
-        baseline()
-    ours, theirs, ratios = [], [], []
-    for _ in range(runs):
-        start = time.perf_counter()
-        action()
-        middle = time.perf_counter()
-        baseline()
-        end = time.perf_counter()
-        ours.append(middle - start)
-        theirs.append(end - middle)
-        ratios.append((middle - start) / (end - middle))
+    """(median ms of `action`, median ms of `baseline`, median of their ratio in each round),
+    the two called in turn."""
+    ours, theirs = timed_in_turn([action, baseline], runs, warm_up)
     return (
         statistics.median(ours) * 1000,
         statistics.median(theirs) * 1000,
-        statistics.median(ratios),
+        statistics.median(a / b for a, b in zip(ours, theirs, strict=True)),
     )
 
 
@@ -76,14 +92,19 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def django_on_scratch_database() -> str:
-    """Configures Django on DATABASE_URL if set, else on a new SQLite file; returns its URL."""
-    # Measured as deployed: DEBUG off (it logs every SQL query), with throwaway secrets.
+def deployed_settings() -> None:
+    """Sets this process's environment (and so its children's) for Django as deployed: DEBUG
+    off (it logs every SQL query), with throwaway secrets unless some are set."""
     from cryptography.fernet import Fernet
 
     os.environ["DJANGO_DEBUG"] = "0"
     os.environ.setdefault("DJANGO_SECRET_KEY", "benchmark-only-secret-" + "x" * 40)
     os.environ.setdefault("CONVAI_KEY_ENCRYPTION_KEYS", Fernet.generate_key().decode())
+
+
+def django_on_scratch_database() -> str:
+    """Configures Django on DATABASE_URL if set, else on a new SQLite file; returns its URL."""
+    deployed_settings()
     if "DATABASE_URL" not in os.environ:
         path = Path(tempfile.mkdtemp(prefix="convai-bench-")) / "bench.sqlite3"
         os.environ["DATABASE_URL"] = f"sqlite:///{path}"
@@ -131,3 +152,60 @@ def page_request(user, path: str):  # type: ignore[no-untyped-def]
     made.session = {}
     made._messages = FallbackStorage(made)
     return made
+
+
+def signed_in_cookie(user: Any) -> tuple[str, str]:
+    """(name, value) of a session cookie that signs `user` in, stored as a sign-in stores it."""
+    from django.conf import settings
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return settings.SESSION_COOKIE_NAME, client.cookies[settings.SESSION_COOKIE_NAME].value
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def gunicorn(
+    env: dict[str, str], port: int, log: Path, *, workers: int, threads: int | None = None
+) -> subprocess.Popen[bytes]:
+    """The project under gunicorn, as gunicorn.conf.py sets it up (threads too, unless
+    given), on a loopback port; its log goes to `log`."""
+    command = [
+        str(Path(sys.executable).parent / "gunicorn"),
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+    ]
+    if threads is not None:
+        command += ["--threads", str(threads)]
+    with log.open("wb") as out:
+        return subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+
+
+@contextmanager
+def running(process: subprocess.Popen[bytes], port: int | None = None) -> Iterator[None]:
+    """Waits for the process to listen on `port` (if given); stops it at the end."""
+    try:
+        deadline = time.monotonic() + 60
+        while port is not None:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    sys.exit(f"{process.args!r} did not start")
+                time.sleep(0.2)
+        yield
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -32,14 +31,22 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import requests
-from _setup import ROOT, django_on_scratch_database, hold, sandbox_process
+from _setup import (
+    ROOT,
+    django_on_scratch_database,
+    free_port,
+    gunicorn,
+    hold,
+    running,
+    sandbox_process,
+    signed_in_cookie,
+)
 
 # Kinds of request, and how often a user makes each.
 WEIGHTS = {"list": 35, "transcript": 45, "search": 20}
@@ -117,23 +124,24 @@ def main() -> None:
         sys.exit("The store has no load_scale_data character: run manage.py load_scale_data.")
     # Pages render with WhiteNoise's manifest of hashed static files, as deployed.
     call_command("collectstatic", "--noinput", verbosity=0)
-    port = _free_port()
+    port = free_port()
     plan = _plan(character, options.users, f"http://127.0.0.1:{port}")
     connection.close()
 
     workdir = Path(tempfile.mkdtemp(prefix="convai-load-"))
-    with ExitStack() as running:
+    with ExitStack() as started:
         convai = "http://127.0.0.1:9"  # nothing listens: a page that asked Convai would fail fast
         if options.sync:
-            convai = running.enter_context(
+            convai = started.enter_context(
                 sandbox_process("--large-sessions", str(character.session_count))
             )
         env = {**os.environ, "CONVAI_API_URL": convai, "DJANGO_LOG_JSON": "0"}
         server_log = workdir / "gunicorn.log"
-        running.enter_context(_running(_gunicorn(env, port, options, server_log), port))
+        server = gunicorn(env, port, server_log, workers=options.workers, threads=options.threads)
+        started.enter_context(running(server, port))
         if options.sync:
             worker_env = {**env, "SYNC_SETTLE_MINUTES": A_CENTURY_OF_MINUTES}
-            running.enter_context(_running(_worker(worker_env, workdir / "worker.log")))
+            started.enter_context(running(_worker(worker_env, workdir / "worker.log")))
         run = _start_sync(character) if options.sync else None
         done_before = _done(run)
         results = _load(plan, options)
@@ -146,26 +154,24 @@ def main() -> None:
 
 def _plan(character: Any, users: int, base: str) -> Plan:
     from django.conf import settings
-    from django.test import Client
 
     from convai_dashboard.history.models import Line
 
     cookies = []
     for n in range(1, users + 1):
         user, _ = hold(character.character_id, username=f"load-{n:03}")
-        client = Client()
-        client.force_login(user)
-        cookies.append(client.cookies[settings.SESSION_COOKIE_NAME].value)
+        cookies.append(signed_in_cookie(user)[1])
     session_ids = list(character.sessions.values_list("session_id", flat=True))
     chosen = random.Random(7).sample(session_ids, min(500, len(session_ids)))
-    # Words said in the store, common and rare alike, as a reader would look for them.
+    # Words said in the store, common and rare alike, as a reader would look for them: not a
+    # player's 200-letter keyboard mash, which the search form refuses as too long (a 400).
     texts = Line.objects.filter(character=character).order_by("?").values_list("text", flat=True)
     words = sorted(
         {
             word.strip(".,!?\"'()[]:;").lower()
             for text in texts[:400]
             for word in text.split()
-            if len(word.strip(".,!?\"'()[]:;")) >= 5 and word.isascii()
+            if 5 <= len(word.strip(".,!?\"'()[]:;")) <= 30 and word.isascii()
         }
     )
     return Plan(
@@ -178,49 +184,10 @@ def _plan(character: Any, users: int, base: str) -> Plan:
     )
 
 
-def _gunicorn(
-    env: dict[str, str], port: int, options: argparse.Namespace, log: Path
-) -> subprocess.Popen[bytes]:
-    command = [
-        str(Path(sys.executable).parent / "gunicorn"),
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        str(options.workers),
-        "--threads",
-        str(options.threads),
-    ]
-    with log.open("wb") as out:
-        return subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-
-
 def _worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     command = [sys.executable, "manage.py", "db_worker", "--no-reload", "--no-startup-delay"]
     with log.open("wb") as out:
         return subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-
-
-@contextmanager
-def _running(process: subprocess.Popen[bytes], port: int | None = None) -> Iterator[None]:
-    """Waits for the process to listen on `port` (if given); stops it at the end."""
-    try:
-        deadline = time.monotonic() + 60
-        while port is not None:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    sys.exit(f"{process.args!r} did not start")
-                time.sleep(0.2)
-        yield
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def _start_sync(character: Any) -> Any:
@@ -361,12 +328,6 @@ def _report(
     print(f"Requests per second: {len(samples) / elapsed:.1f} over {elapsed:.1f} s")
     errors = Counter(s.error for s in samples if s.error is not None)
     print("Errors: " + (", ".join(f"{n} x {what}" for what, n in errors.items()) or "none"))
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 if __name__ == "__main__":

@@ -231,11 +231,12 @@ CONVAI_READ_TIMEOUT = env_float("CONVAI_READ_TIMEOUT", 20.0, minimum=0.1)
 # thread for seconds, not for the read timeout above (syncs, in the background, keep that one).
 # A page that needs what is not stored yet shows itself first, and fetches in a request of its own.
 CONVAI_PAGE_TIMEOUT = env_float("CONVAI_PAGE_TIMEOUT", 5.0, minimum=0.1)
+# Retries of calls made outside a page request and a sync (the demo and scale commands): a page
+# asks once (convai.configured.page_limits), a sync has SYNC_RETRIES.
 CONVAI_RETRIES = env_int("CONVAI_RETRIES", 3, minimum=0)
 # Seconds; retries wait 0, then 2x, 4x... this (capped at 8 s) unless Convai says Retry-After.
 CONVAI_BACKOFF_FACTOR = env_float("CONVAI_BACKOFF_FACTOR", 0.5)
-# A Retry-After longer than this (or than CONVAI_PAGE_TIMEOUT) is not waited for inside a page
-# request: the user is told when to try again instead.
+# A Retry-After longer than this is not waited for by those calls.
 CONVAI_MAX_RETRY_AFTER = env_float("CONVAI_MAX_RETRY_AFTER", 10.0)
 
 # Fernet keys (comma-separated, newest first) that encrypt stored Convai API keys. Several keys

@@ -16,10 +16,10 @@ pytest_plugins = ["tests.browser"]
 
 
 @pytest.fixture(autouse=True)
-def empty_cache() -> None:
-    # Cached transcripts are keyed by their session's id and the time its transcript was
-    # stored; a test's factories set that time, and its rows can take the ids an earlier
-    # test's rows had (SQLite reuses them after a rollback).
+def empty_cache() -> Iterator[None]:
+    # What is cached is keyed by primary keys, which the next test's rolled-back database can
+    # hand out again for other rows.
+    yield
     cache.clear()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import socket
 import threading
@@ -21,6 +22,7 @@ from convai_dashboard.convai import (
     RequestRejected,
     UnexpectedResponse,
 )
+from convai_dashboard.convai import client as client_module
 from convai_dashboard.sandbox import (
     ASTRONAUT_ID,
     CHAT_ONLY_CHARACTER_ID,
@@ -216,10 +218,15 @@ def test_a_plan_without_the_character_api_still_reads_history(sandbox):
 
 class Recorder(ThreadingHTTPServer):
     """A tiny HTTP server on a loopback port: records every request it is sent and answers
-    each with `status`, `headers` and an empty character list."""
+    each with `status`, `headers` and `body` (an empty character list)."""
 
-    def __init__(self, status: int = 200, headers: dict[str, str] | None = None) -> None:
-        self.status, self.headers = status, headers or {}
+    def __init__(
+        self,
+        status: int = 200,
+        headers: dict[str, str] | None = None,
+        body: bytes = json.dumps({"characters": []}).encode(),
+    ) -> None:
+        self.status, self.headers, self.body = status, headers or {}, body
         self.received: list[tuple[str, str, dict[str, str]]] = []
         super().__init__(("127.0.0.1", 0), _RecordingHandler)
 
@@ -234,7 +241,7 @@ class _RecordingHandler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length") or 0))
         self.server.received.append((self.command, self.path, dict(self.headers.items())))
-        body = json.dumps({"characters": []}).encode()
+        body = self.server.body
         self.send_response(self.server.status)
         for name, value in self.server.headers.items():
             self.send_header(name, value)
@@ -292,3 +299,32 @@ def test_a_proxy_named_in_settings_is_used(sandbox, elsewhere):
     assert (method, target) == ("POST", f"{sandbox.url}/character/list")
     assert headers["CONVAI-API-KEY"] == DEMO_KEY
     assert sandbox.requests == []
+
+
+def a_list_of(size: int) -> bytes:
+    """A character list of JSON `size` bytes long."""
+    start, end = b'{"characters": [], "padding": "', b'"}'
+    return start + b"x" * (size - len(start) - len(end)) + end
+
+
+@pytest.mark.parametrize(
+    ("headers", "body"),
+    [
+        ({}, a_list_of(2 * 1024 * 1024)),
+        # 2 MB that arrive as 2 KB, unpacked by requests on the way in.
+        ({"Content-Encoding": "gzip"}, gzip.compress(a_list_of(2 * 1024 * 1024))),
+    ],
+    ids=["long", "packed"],
+)
+def test_an_answer_past_the_limit_is_refused_unread(monkeypatch, headers, body):
+    monkeypatch.setattr(client_module, "RESPONSE_LIMIT", 1024 * 1024)
+    for server in serving(Recorder(200, headers, body)):
+        with pytest.raises(UnexpectedResponse) as caught:
+            client_at(server.url).list_characters()
+    assert "HTTP 200 with more than 1 MB" in caught.value.user_message
+
+
+def test_an_answer_within_the_limit_is_read(monkeypatch):
+    monkeypatch.setattr(client_module, "RESPONSE_LIMIT", 1024 * 1024)
+    for server in serving(Recorder(200, {}, a_list_of(1024 * 1024))):
+        assert len(client_at(server.url).list_characters()) == 0

@@ -263,3 +263,18 @@ def test_gunicorn_serves_the_dashboard_with_the_projects_settings_and_json_logs(
         if line["logger"] == "gunicorn.access"
     )
     assert any("Using worker: gthread" in line["message"] for line in lines)
+
+
+def test_gunicorn_will_not_start_on_a_setting_a_system_check_refuses(tmp_path):
+    env = _env(tmp_path, CONVAI_KEY_ENCRYPTION_KEYS="not-a-key")
+    started = subprocess.run(
+        [str(Path(sys.executable).parent / "gunicorn"), "--bind", f"127.0.0.1:{_free_port()}"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert started.returncode != 0
+    assert "accounts.E001" in started.stdout + started.stderr
+    assert "Booting worker" not in started.stdout + started.stderr

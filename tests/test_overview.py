@@ -8,11 +8,16 @@ import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from django.db.models import F
 from django.utils import timezone
 
 from convai_dashboard.accounts.models import CharacterAccess
-from convai_dashboard.history.models import ReviewStatus, SyncRun, SyncStatus
+from convai_dashboard.convai.records import Interaction as InteractionRecord
+from convai_dashboard.convai.records import SessionSummary, Turn
+from convai_dashboard.history import store
+from convai_dashboard.history.models import ConvaiCharacter, ReviewStatus, SyncRun, SyncStatus
 from convai_dashboard.pages.charts import COLUMN_HEIGHT, axis_step, column_chart, percent
+from convai_dashboard.review.actions import set_status
 from convai_dashboard.review.models import FlagStatus
 from convai_dashboard.sandbox import SHRINE_KEEPER_ID
 from tests.factories import make_character, make_flag, make_interaction, make_session
@@ -262,8 +267,8 @@ def test_the_queries_are_as_few_for_a_long_history_as_for_a_short_one(
 ):
     # Two for the signed-in user, one for their display preferences, two for their access
     # and the character, the newest session (and the oldest, for all time), one for each of
-    # days, hours and everything else, then open flags and the last sync.
-    most = 12 if period == "all" else 11
+    # days, hours, everything else and review statuses, then open flags and the last sync.
+    most = 13 if period == "all" else 12
     with django_assert_max_num_queries(most):
         shown(owner_client, history, f"?period={period}")
     for n in range(400):
@@ -274,6 +279,7 @@ def test_the_queries_are_as_few_for_a_long_history_as_for_a_short_one(
             interaction_count=n % 70,
             transcript_fetched_at=NEWEST,
         )
+    stored_by_the_store(history)
     with django_assert_max_num_queries(most):
         overview, _ = shown(owner_client, history, f"?period={period}")
     assert overview.sessions > 400 if period == "all" else overview.sessions > 20
@@ -303,3 +309,49 @@ def test_a_long_period_names_the_newest_day_and_at_most_seven():
 )
 def test_a_share_never_rounds_to_none_or_to_all(part, whole, shown_as):
     assert percent(part, whole) == shown_as
+
+
+def stored_by_the_store(character):
+    """What the store does with every write, for sessions the factories made."""
+    ConvaiCharacter.objects.filter(pk=character.pk).update(stored_version=F("stored_version") + 1)
+
+
+def test_the_counts_are_kept_until_the_store_writes_again(owner_client, history):
+    before, _ = shown(owner_client, history, "?period=7")
+    # Made behind the store's back: the cached counts do not see it...
+    make_session(history, session_id="unseen", started_at=NEWEST, in_memory=True)
+    again, _ = shown(owner_client, history, "?period=7")
+    assert (again.sessions, again.in_memory) == (before.sessions, before.in_memory) == (5, 2)
+    # ...until the store writes anything for the character.
+    stored_by_the_store(history)
+    after, _ = shown(owner_client, history, "?period=7")
+    assert (after.sessions, after.in_memory) == (6, 3)
+
+
+def test_a_list_refresh_that_stores_new_sessions_shows_at_once(owner_client, history):
+    assert shown(owner_client, history, "?period=7")[0].sessions == 5
+    new = SessionSummary(session_id="fresh", started_at=NEWEST, in_memory=True)
+    store.store_session_list(history, [new])
+    overview, _ = shown(owner_client, history, "?period=7")
+    assert (overview.sessions, overview.in_memory, overview.stored) == (6, 3, 4)
+
+
+def test_a_stored_transcript_shows_at_once(owner_client, history):
+    before, _ = shown(owner_client, history, "?period=7")
+    unstored = history.sessions.get(session_id="s4")
+    said = [Turn("User", "Open the gate."), Turn("Character", "Not tonight.")]
+    store.store_transcript(
+        unstored, [InteractionRecord(at(8, 23, 59), tuple(said), is_trigger_input=True)]
+    )
+    after, _ = shown(owner_client, history, "?period=7")
+    assert (after.stored, after.with_trigger) == (before.stored + 1, before.with_trigger + 1)
+    assert after.lengths[1].sessions == before.lengths[1].sessions + 1  # one interaction
+
+
+def test_a_review_action_shows_at_once_without_a_store_write(owner_client, owner, history):
+    shown(owner_client, history, "?period=7")
+    version = ConvaiCharacter.objects.get(pk=history.pk).stored_version
+    set_status(history.sessions.get(session_id="s3"), owner, ReviewStatus.APPROVED)
+    overview, _ = shown(owner_client, history, "?period=7")
+    assert dict(overview.statuses)[ReviewStatus.APPROVED] == 2
+    assert ConvaiCharacter.objects.get(pk=history.pk).stored_version == version

@@ -162,3 +162,14 @@ def test_adding_under_a_slow_convai_skips_the_name_rather_than_wait_twice(
     assert "Name not asked for: Convai was slow to answer." in response.content.decode()
     assert owner.character_accesses.get().character_id == ASTRONAUT_ID
     assert [r.path for r in sandbox.requests] == ["/character/chatHistory/list"]
+
+
+def test_a_page_asks_a_failing_convai_once(owner_client, held, sandbox, settings):
+    settings.CONVAI_PAGE_TIMEOUT = PAGE_TIMEOUT
+    # Each 503 takes most of what a page waits: retried, they would hold it several times over.
+    sandbox.fault, sandbox.latency_ms = "error_503_html", 700
+    start = time.monotonic()
+    page = owner_client.post(f"/characters/{held['fresh']}/refresh/", **HTMX).content.decode()
+    elapsed = time.monotonic() - start
+    assert "Convai is having trouble (HTTP 503)" in page
+    assert len(sandbox.requests) == 1 and elapsed < PAGE_TIMEOUT + MARGIN, f"{elapsed:.1f} s"

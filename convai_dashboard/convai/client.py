@@ -29,6 +29,10 @@ T = TypeVar("T")
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 # Convai's own words are shown to users and kept on the character: this much of them.
 MESSAGE_LIMIT = 300
+# The largest honest answer is a whole session list, about 150 bytes a session: 15 MB for
+# 100,000. A longer one, or one that unpacks to more, is refused before it fills the memory of
+# the server (or of the worker) that asked.
+RESPONSE_LIMIT = 64 * 1024 * 1024
 
 
 class _PoliteRetry(Retry):
@@ -154,7 +158,10 @@ class ConvaiClient:
         try:
             # Never redirected: requests would resend the CONVAI-API-KEY header to wherever a
             # 302, 307 or 308 points, another host included.
-            response = self.http.post(url, json=body, timeout=self.timeout, allow_redirects=False)
+            response = self.http.post(
+                url, json=body, timeout=self.timeout, allow_redirects=False, stream=True
+            )
+            content = _read_within_limit(response)
         except requests.exceptions.ConnectTimeout:
             raise ConvaiTimeout(
                 f"Convai ({self.base_url}) did not accept a connection within "
@@ -176,14 +183,30 @@ class ConvaiClient:
                 "Check CONVAI_API_URL and CONVAI_PROXY.",
                 status=response.status_code,
             )
-        payload = _json_or_none(response)
+        payload = _json_or_none(content)
         _raise_for_error(response, payload, character_id)
         if payload is None:
             raise UnexpectedResponse(
                 f"Convai answered HTTP {response.status_code} with a body that is not JSON "
-                f"({_preview(response)})."
+                f"({_preview(response, content)})."
             )
         return parser(payload)
+
+
+def _read_within_limit(response: requests.Response) -> bytes:
+    """The body, unpacked, or UnexpectedResponse once it grows past RESPONSE_LIMIT."""
+    content = bytearray()
+    with response:
+        for chunk in response.iter_content(chunk_size=1 << 16):
+            content += chunk
+            if len(content) > RESPONSE_LIMIT:
+                raise UnexpectedResponse(
+                    f"Convai answered HTTP {response.status_code} with more than "
+                    f"{RESPONSE_LIMIT // (1024 * 1024)} MB, more than any history it sends; "
+                    "the answer was not read further.",
+                    status=response.status_code,
+                )
+    return bytes(content)
 
 
 def _reason(error: requests.exceptions.RequestException) -> str:
@@ -203,16 +226,16 @@ def _printable(text: str, limit: int) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
-def _json_or_none(response: requests.Response) -> Any:
+def _json_or_none(content: bytes) -> Any:
     try:
-        return response.json()
-    except (ValueError, json.JSONDecodeError):
+        return json.loads(content)
+    except ValueError:  # json.JSONDecodeError and UnicodeDecodeError are ValueErrors
         return None
 
 
-def _preview(response: requests.Response) -> str:
+def _preview(response: requests.Response, content: bytes) -> str:
     kind = _printable(response.headers.get("Content-Type", "no content type").split(";")[0], 80)
-    snippet = _printable(response.text[:80], 80)
+    snippet = _printable(content[:80].decode("utf-8", "replace"), 80)
     return f"{kind}: {snippet!r}" if snippet else kind
 
 

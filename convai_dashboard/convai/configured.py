@@ -29,12 +29,13 @@ def client_for(secret: str, *, base_url: str | None = None, **overrides: Any) ->
 
 
 def page_limits() -> dict[str, Any]:
-    """Overrides for a call that a person's page request waits on: it gives up after
-    CONVAI_PAGE_TIMEOUT, and waits out no longer Retry-After. Background syncs keep the long
-    read timeout."""
+    """Overrides for a call that a person's page request waits on: it asks once and gives up
+    after CONVAI_PAGE_TIMEOUT. A retry of a slow 502 would double that, and a Retry-After
+    would be waited out with the page held; the page says what Convai answered instead, and
+    Refresh asks again. Background syncs keep the long read timeout and the retries."""
     page = settings.CONVAI_PAGE_TIMEOUT
     return {
         "connect_timeout": min(settings.CONVAI_CONNECT_TIMEOUT, page),
         "read_timeout": page,
-        "max_retry_after": min(settings.CONVAI_MAX_RETRY_AFTER, page),
+        "retries": 0,
     }

@@ -90,6 +90,9 @@ class ConvaiCharacter(models.Model):
     # What kind of failure that was; empty for one recorded before kinds were (the banner then
     # says what it always said).
     convai_error_kind = models.CharField(max_length=12, choices=ConvaiFailure, blank=True)
+    # Counted up by the store each time it writes sessions or transcripts: what is worked out
+    # from them (the overview's counts) is cached under it, and a write makes that cache old.
+    stored_version = models.PositiveBigIntegerField(default=0)
 
     objects = ConvaiCharacterQuerySet.as_manager()
 
@@ -230,15 +233,19 @@ class ChatSession(models.Model):
                 name="session_by_status",
             ),
             # Holds every column a filter reads, so counting the matches of any filter reads
-            # this index alone, never the table.
+            # this index alone, never the table. The longest sort's key follows the memory
+            # and trigger filters, so that list starts its read at the cursor however sparse
+            # its matches are among the sessions of that length (docs/performance.md,
+            # "Keyset pages at depth").
             models.Index(
                 fields=[
                     "character",
                     "in_memory",
                     "has_trigger",
+                    "interaction_count",
+                    "session_id",
                     "has_other_speaker",
                     "started_at",
-                    "interaction_count",
                     "transcript_fetched_at",
                 ],
                 name="session_filters",

@@ -13,6 +13,7 @@ from datetime import datetime
 from itertools import batched
 
 from django.db import DatabaseError, connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from convai_dashboard.convai.records import Interaction as InteractionRecord
@@ -103,7 +104,11 @@ def store_session_list(
         gone = character.sessions.filter(on_convai=True, listed_at__lt=now).update(on_convai=False)
         after = character.sessions.count()
         ConvaiCharacter.objects.filter(pk=character.pk).update(
-            sessions_refreshed_at=now, convai_error="", convai_error_at=None, session_count=after
+            sessions_refreshed_at=now,
+            convai_error="",
+            convai_error_at=None,
+            session_count=after,
+            stored_version=F("stored_version") + 1,
         )
     character.sessions_refreshed_at, character.session_count = now, after
     character.convai_error, character.convai_error_at = "", None
@@ -260,6 +265,9 @@ def _store_together(fetched: list[tuple[ChatSession, list[InteractionRecord]]]) 
         # 70 ms a batch on PostgreSQL under a sync's load (profiled with bench/sync_speed.py).
         for pk, summary in summaries.items():
             ChatSession.objects.filter(pk=pk).update(**summary)
+        ConvaiCharacter.objects.filter(
+            pk__in={session.character_id for session, _ in keyed}
+        ).update(stored_version=F("stored_version") + 1)
     # Only once it is all stored do the sessions in hand say so.
     for session, _ in keyed:
         for name, value in summaries[session.pk].items():

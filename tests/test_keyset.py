@@ -1,0 +1,178 @@
+"""The keyset's row-value condition, `(field, session_id) < (v, s)`, against the condition it
+replaced, `field < v OR (field = v AND session_id < s)`, kept here as the reference: the same
+rows at every sort, forward and back, on a store whose sort values tie again and again."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.db.models import Q, QuerySet
+from django.test.utils import CaptureQueriesContext
+
+from convai_dashboard.history import listing
+from convai_dashboard.history.models import ChatSession, ConvaiCharacter, ReviewStatus
+from tests.factories import make_character
+
+SESSIONS = 160
+DAY = datetime(2026, 10, 1, 12, 0, tzinfo=UTC)
+# Few start times for many sessions, so most rows tie on started_at with others. Whole seconds
+# and fractions both: SQLite stores a datetime as text and leaves out a zero fraction.
+STARTS = [
+    DAY,
+    DAY + timedelta(microseconds=1),
+    DAY + timedelta(milliseconds=500),
+    DAY + timedelta(days=1),
+    DAY + timedelta(days=1, seconds=1),
+    DAY + timedelta(days=2, microseconds=999_999),
+]
+COUNTS = [0, 0, 1, 2, 2, 3, 7, 12]
+# Session IDs of different lengths and cases, whose order as text is not their order of making.
+PREFIXES = ["a", "B", "sess", "Sess-9", "z", "0"]
+
+FILTERS: list[dict[str, Any]] = [
+    {},
+    {"memory": "yes", "trigger": "yes"},
+    {"status": ReviewStatus.UNREVIEWED},
+    {"status": ReviewStatus.APPROVED, "memory": "no"},
+    {"min_interactions": 2, "max_interactions": 7},
+    {"start_from": date(2026, 10, 2), "start_to": date(2026, 10, 3)},
+    {"other_speaker": "no", "stored": "yes"},
+]
+
+
+def old_beyond(field: str, key: tuple[Any, str], descending: bool) -> Q:
+    """The condition listing._beyond built before the row value."""
+    value, session_id = key
+    op = "lt" if descending else "gt"
+    return Q(**{f"{field}__{op}": value}) | Q(**{field: value, f"session_id__{op}": session_id})
+
+
+def _sessions_of(character: ConvaiCharacter, chance: random.Random) -> list[ChatSession]:
+    rows = []
+    for n in range(SESSIONS):
+        stored = chance.random() < 0.8
+        rows.append(
+            ChatSession(
+                character=character,
+                session_id=f"{chance.choice(PREFIXES)}{n}",
+                started_at=chance.choice(STARTS),
+                in_memory=chance.random() < 0.5,
+                interaction_count=chance.choice(COUNTS) if stored else 0,
+                transcript_fetched_at=DAY if stored else None,
+                has_trigger=chance.random() < 0.5 if stored else None,
+                has_other_speaker=chance.random() < 0.3 if stored else None,
+                review_status=chance.choice(ReviewStatus.values),
+            )
+        )
+    return ChatSession.objects.bulk_create(rows)
+
+
+@pytest.fixture
+def tied(owner) -> ConvaiCharacter:
+    """A character whose sessions tie on every sort value, beside another with the same
+    values, whose sessions no list of the first may show."""
+    character = make_character(owner)
+    other = make_character(owner, character_id="other-character")
+    _sessions_of(character, random.Random(12))
+    _sessions_of(other, random.Random(12))
+    assert ChatSession.objects.filter(character=character).count() == SESSIONS
+    return character
+
+
+def _keys(sessions: QuerySet[ChatSession], field: str) -> list[tuple[Any, str]]:
+    """Every session's own cursor, and cursors between and beyond them."""
+    keys = [(getattr(session, field), session.session_id) for session in sessions]
+    values = sorted({value for value, _ in keys})
+    return [*keys, *((value, "") for value in values), *((value, "~") for value in values)]
+
+
+def test_the_store_ties_on_every_sort_value(tied):
+    sessions = tied.sessions.all()
+    assert sessions.values("started_at").distinct().count() == len(STARTS)
+    assert sessions.values("interaction_count").distinct().count() == len(set(COUNTS))
+
+
+@pytest.mark.parametrize("sort", listing.SORTS)
+@pytest.mark.parametrize("descending", [True, False], ids=["down", "up"])
+def test_the_row_value_passes_exactly_the_rows_the_old_condition_did(tied, sort, descending):
+    field, _ = listing.SORTS[sort]
+    order = [f"-{field}", "-session_id"] if descending else [field, "session_id"]
+    sessions = tied.sessions.all()
+    for key in _keys(sessions, field):
+        new = sessions.filter(listing._beyond(field, key, descending)).order_by(*order)
+        old = sessions.filter(old_beyond(field, key, descending)).order_by(*order)
+        assert list(new.values_list("pk", flat=True)) == list(old.values_list("pk", flat=True))
+
+
+def _walk(sessions: QuerySet[ChatSession], sort: str, *, back: bool) -> list[listing.SessionPage]:
+    """Every page of the list, through the cursors of its links as a URL carries them."""
+    page = listing.page_of(sessions, sort, last=back, size=7)
+    pages = [page]
+    while (link := page.newer if back else page.older) is not None:
+        cursor = listing.decode_cursor(link, sort)
+        page = (
+            listing.page_of(sessions, sort, before=cursor, size=7)
+            if back
+            else listing.page_of(sessions, sort, after=cursor, size=7)
+        )
+        pages.append(page)
+        assert len(pages) <= SESSIONS, "the walk does not end"
+    return pages
+
+
+@pytest.mark.parametrize("sort", listing.SORTS)
+@pytest.mark.parametrize("filters", FILTERS, ids=lambda filters: "&".join(filters) or "all")
+def test_pages_walk_every_list_as_the_old_condition_did_both_ways(tied, sort, filters, monkeypatch):
+    sessions = tied.sessions.matching(filters)
+    _, forward, _, _ = listing._orders(sort)
+    everything = list(sessions.order_by(*forward))
+    assert everything, "a filter of this table lets no session through"
+    walks = {back: _walk(sessions, sort, back=back) for back in (False, True)}
+    monkeypatch.setattr(listing, "_beyond", old_beyond)
+    for back, pages in walks.items():
+        assert pages == _walk(sessions, sort, back=back)
+        in_order = [session for page in pages[:: -1 if back else 1] for session in page.sessions]
+        assert in_order == everything
+
+
+@pytest.mark.parametrize("sort", listing.SORTS)
+def test_neighbours_and_next_unreviewed_are_those_of_the_old_condition(tied, sort, monkeypatch):
+    # The list filtered as a reviewer reads it, and sessions outside it opened from a link.
+    sessions = tied.sessions.matching({"memory": "yes"})
+    unreviewed = sessions.filter(review_status=ReviewStatus.UNREVIEWED)
+    every = list(tied.sessions.all())
+    new = [
+        (
+            listing.neighbours(sessions, sort, session),
+            listing.first_after(unreviewed, sort, session),
+        )
+        for session in every
+    ]
+    monkeypatch.setattr(listing, "_beyond", old_beyond)
+    old = [
+        (
+            listing.neighbours(sessions, sort, session),
+            listing.first_after(unreviewed, sort, session),
+        )
+        for session in every
+    ]
+    assert new == old
+    assert any(before and after for (before, after), _ in new)
+
+
+@pytest.mark.parametrize("sort", listing.SORTS)
+def test_a_page_asks_with_a_row_value(tied, sort):
+    field, descending = listing.SORTS[sort]
+    first = listing.page_of(tied.sessions.all(), sort, size=7)
+    assert first.older is not None
+    with CaptureQueriesContext(connection) as queries:
+        listing.page_of(
+            tied.sessions.all(), sort, after=listing.decode_cursor(first.older, sort), size=7
+        )
+    table = '"history_chatsession"'
+    beyond = "<" if descending else ">"
+    assert f'({table}."{field}", {table}."session_id") {beyond} (' in queries[0]["sql"]
