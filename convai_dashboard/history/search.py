@@ -15,7 +15,6 @@ from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 from django.db import connection
-from django.db.models import Q
 
 from convai_dashboard.history.models import ChatSession, ConvaiCharacter, Interaction, Line
 from convai_dashboard.history.text import Term, parse_query
@@ -235,20 +234,29 @@ def search_lines(
         return Results(terms, [], [], False, None, nothing, nothing)
     # The hits and the lines said around them, in one query: the turns within CONTEXT_TURNS
     # of each hit in its interaction (Convai may send an interaction of thousands of turns).
-    around = Q()
+    # The query asks for those positions in those interactions, a little more than that when
+    # two interactions need different positions, and the rest is left out here: an OR of a
+    # condition per hit took the ORM longer to build than the database to answer.
+    wanted: dict[int, set[int]] = {}
     for interaction_id, position in Line.objects.filter(pk__in=hit_ids).values_list(
         "interaction_id", "position"
     ):
-        low, high = position - CONTEXT_TURNS, position + CONTEXT_TURNS
-        around |= Q(interaction_id=interaction_id, position__range=(low, high))
+        wanted.setdefault(interaction_id, set()).update(
+            range(position - CONTEXT_TURNS, position + CONTEXT_TURNS + 1)
+        )
     exchanges: dict[int, Exchange] = {}
     by_pk = {}
     for line in (
-        Line.objects.filter(around)
+        Line.objects.filter(
+            interaction_id__in=wanted,
+            position__in=sorted({p for positions in wanted.values() for p in positions if p >= 0}),
+        )
         .select_related("interaction", "session", "character")
         .defer("search_text")
         .order_by("position")
     ):
+        if line.position not in wanted[line.interaction_id]:
+            continue
         by_pk[line.pk] = line
         exchange = exchanges.setdefault(line.interaction_id, Exchange(line.interaction, []))
         # An empty player side says nothing worth showing as context.

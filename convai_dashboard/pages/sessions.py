@@ -4,6 +4,7 @@ session's transcript; refreshing the list and fetching a transcript again."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any, NamedTuple
 
 from django.conf import settings
@@ -24,6 +25,7 @@ from convai_dashboard.pages.access import held_character
 from convai_dashboard.pages.htmx import HtmxHttpRequest, render_page, wants_fragment
 from convai_dashboard.pages.list_forms import SessionListForm
 from convai_dashboard.pages.sync import latest_run
+from convai_dashboard.pages.templatetags.page_rows import TranscriptLines
 from convai_dashboard.review import actions, queries
 from convai_dashboard.review.models import TagColour
 
@@ -70,11 +72,9 @@ def filtered_sessions(request: HtmxHttpRequest, character: ConvaiCharacter) -> F
     return Filtered(form, sessions, on if form.filters_set() == {"tag"} else None)
 
 
-def list_context(
-    request: HtmxHttpRequest, character: ConvaiCharacter, list_error: str | None = None
-) -> dict[str, Any]:
-    """The session list as the query string asks for it; `query_error` says what was wrong
-    with the query string, if anything (the page then shows the plain list)."""
+def list_position(request: HtmxHttpRequest, character: ConvaiCharacter) -> dict[str, Any]:
+    """The list as the query string asks for it, as far as an open transcript needs it: the
+    page's rows, the sort and the query that keeps them (its moves lead along the list)."""
     form, sessions, known_count = filtered_sessions(request, character)
     valid = form.is_bound and not form.errors
     data: dict[str, Any] = (
@@ -88,45 +88,60 @@ def list_context(
         last=bool(data.get("last")),
         size=settings.SESSIONS_PER_PAGE,
     )
-    filtered = valid and form.is_filtered
+    return {
+        "character": character,
+        "filters": form,
+        "page": page,
+        "sort": data["sort"],
+        "filtered": valid and form.is_filtered,
+        # Opening a session keeps the list as it is: the same filters and position.
+        "list_query": request.GET.urlencode() if valid else "",
+        "query_error": None
+        if valid
+        else "Some of the filters are not valid; showing all sessions.",
+        "_sessions": sessions,
+        "_known_count": known_count,
+    }
+
+
+def list_context(
+    request: HtmxHttpRequest, character: ConvaiCharacter, list_error: str | None = None
+) -> dict[str, Any]:
+    """The session list as the query string asks for it; `query_error` says what was wrong
+    with the query string, if anything (the page then shows the plain list)."""
+    context = list_position(request, character)
+    form, page, sessions = context["filters"], context["page"], context["_sessions"]
+    valid = context["query_error"] is None
+    known_count = context.pop("_known_count")
     on_list_page = request.resolver_match is not None and request.resolver_match.url_name in (
         "character",
         "session",
     )
-    list_query = request.GET.urlencode() if valid else ""
-    return {
-        # Never fetched, and no failure to show instead: the list shows itself fetching, and
-        # fetches in a request of its own (history/_fetching_list.html).
-        "list_pending": character.sessions_refreshed_at is None and list_error is None,
-        # Where the filters and pager lead: this page, or the list if this is an action.
-        "list_path": request.path
-        if on_list_page
-        else reverse("character", args=[character.character_id]),
-        "character": character,
-        "filters": form,
-        # The character's tags, read once here: the filters and the bulk tagging show them.
-        "tags": list(form.tags.values()),
-        "page": page,
-        "marks": queries.row_marks(request.user, page.sessions),
-        "sort": data["sort"],
-        "sort_label": dict(SessionListForm.base_fields["sort"].choices)[data["sort"]],  # type: ignore[attr-defined]
-        "filtered": filtered,
-        # Counting the matches is the one scan a filtered list costs; the total is kept.
-        "matched": (known_count if known_count is not None else sessions.count())
-        if filtered
-        else character.session_count,
-        "pager": _pager_links(request, page) if valid else {},
-        # Opening a session keeps the list as it is: the same filters and position.
-        "list_query": list_query,
-        # The query without a position: exports and bulk actions cover every match.
-        "filter_query": _without_position(request.GET.copy()) if valid else "",
-        "list_error": list_error,
-        "query_error": None
-        if valid
-        else "Some of the filters are not valid; showing all sessions.",
-        "sync_run": latest_run(character),
-        "_sessions": sessions,
-    }
+    context.update(
+        {
+            # Never fetched, and no failure to show instead: the list shows itself fetching,
+            # and fetches in a request of its own (history/_fetching_list.html).
+            "list_pending": character.sessions_refreshed_at is None and list_error is None,
+            # Where the filters and pager lead: this page, or the list if this is an action.
+            "list_path": request.path
+            if on_list_page
+            else reverse("character", args=[character.character_id]),
+            # The character's tags, read once here: the filters and the bulk tagging show them.
+            "tags": list(form.tags.values()),
+            "marks": queries.row_marks(request.user, page.sessions),
+            "sort_label": dict(SessionListForm.base_fields["sort"].choices)[context["sort"]],  # type: ignore[attr-defined]
+            # Counting the matches is the one scan a filtered list costs; the total is kept.
+            "matched": (known_count if known_count is not None else sessions.count())
+            if context["filtered"]
+            else character.session_count,
+            "pager": _pager_links(request, page) if valid else {},
+            # The query without a position: exports and bulk actions cover every match.
+            "filter_query": _without_position(request.GET.copy()) if valid else "",
+            "list_error": list_error,
+            "sync_run": latest_run(character),
+        }
+    )
+    return context
 
 
 def _without_position(query: QueryDict) -> str:
@@ -160,8 +175,12 @@ def _pager_links(request: HtmxHttpRequest, page: listing.SessionPage) -> dict[st
 PARTIALS = {"transcript": "transcript", "session-browser": "browser"}
 
 
+def _partial(request: HtmxHttpRequest) -> str:
+    return PARTIALS.get(request.htmx.target or "", "session-list")
+
+
 def _render(request: HtmxHttpRequest, context: dict[str, Any], status: int = 200) -> HttpResponse:
-    partial = PARTIALS.get(request.htmx.target or "", "session-list")
+    partial = _partial(request)
     context["update_list_row"] = wants_fragment(request) and partial == "transcript"
     return render_page(request, TEMPLATE, context, partial=partial, status=status)
 
@@ -178,8 +197,13 @@ def character_page(request: HtmxHttpRequest, character_id: str) -> HttpResponse:
 @vary_on_headers("HX-Request")
 def session_page(request: HtmxHttpRequest, character_id: str, session_id: str) -> HttpResponse:
     character = held_character(request, character_id)
-    context = list_context(request, character)
     chat = character.sessions.filter(session_id=session_id).first()
+    # A click in the list asks for the transcript alone: the list stays as it is on the page,
+    # and only its position is read, for the transcript's moves along it.
+    transcript_only = (
+        chat is not None and wants_fragment(request) and _partial(request) == "transcript"
+    )
+    context = (list_position if transcript_only else list_context)(request, character)
     if chat is None:
         if not context["list_pending"]:
             raise Http404("No such session.")
@@ -187,7 +211,8 @@ def session_page(request: HtmxHttpRequest, character_id: str, session_id: str) -
         # then this page is shown again (the fetch comes back to `next`).
         context["awaiting_session"] = True
         return _render(request, context)
-    context.update(_transcript_context(request, chat, terms=parse_query(request.GET.get("q", ""))))
+    terms = parse_query(request.GET.get("q", ""))
+    context.update(_transcript_context(request, chat, context["list_query"], terms=terms))
     context.update(_moves(context, chat))
     return _render(request, context, status=400 if context["query_error"] else 200)
 
@@ -195,6 +220,7 @@ def session_page(request: HtmxHttpRequest, character_id: str, session_id: str) -
 def _transcript_context(
     request: HtmxHttpRequest,
     chat: ChatSession,
+    list_query: str,
     error: str | None = None,
     terms: list[Term] | None = None,
 ) -> dict[str, Any]:
@@ -205,7 +231,10 @@ def _transcript_context(
         # Not stored yet: the pane shows itself fetching, and fetches in a request of its own
         # (history/_fetching_transcript.html).
         "transcript_pending": chat.transcript_fetched_at is None and error is None,
-        "interactions": _with_continuity(chat),
+        # Its lines are read only when they are not cached.
+        "transcript": TranscriptLines(
+            chat, terms or [], list_query, partial(_with_continuity, chat)
+        ),
         "back_to_results": _results_link(request),
         "review": queries.transcript_review(chat),
         "statuses": ReviewStatus,
@@ -296,9 +325,10 @@ def refetch_transcript(
     character = held_character(request, character_id)
     chat = get_object_or_404(character.sessions, session_id=session_id)
     error = fetch.transcript_error(chat, request.user)
-    # The list's query string comes along, so the pane's moves follow the list as filtered.
-    context = list_context(request, character)
-    context.update(_transcript_context(request, chat, error))
+    # The list's query string comes along, so the pane's moves follow the list as filtered;
+    # htmx replaces the pane alone, which needs only the list's position.
+    context = (list_position if wants_fragment(request) else list_context)(request, character)
+    context.update(_transcript_context(request, chat, context["list_query"], error))
     context.update(_moves(context, chat))
     if wants_fragment(request):
         context["update_list_row"] = True

@@ -1,0 +1,420 @@
+"""The hot loops of the reading pages, written in Python: the rows of the session list, the
+lines of a transcript and the hits of a search; and the cache of a transcript's lines.
+
+Django's template engine spent most of a page's time in these loops: a variable look-up, a
+filter or an `{% include %}` costs microseconds each, thousands of times a page
+(docs/performance.md, "Speed"). Here each row's values are read once, each URL comes from one
+`reverse()` a page, and every text is escaped where it is written. The markup is the same as
+the templates wrote; the flags on a line, rare, still come from their template.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from datetime import datetime
+from html import escape as _escape
+from typing import Any
+from urllib.parse import quote
+
+from django import template
+from django.contrib.humanize.templatetags.humanize import naturaltime
+from django.core.cache import cache
+from django.urls import reverse
+from django.utils.functional import cached_property
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.text import Truncator
+from django.utils.timezone import localtime
+
+from convai_dashboard.history.models import ChatSession, ConvaiCharacter, Interaction, ReviewStatus
+from convai_dashboard.history.search import SessionHits
+from convai_dashboard.history.text import highlight
+from convai_dashboard.pages.templatetags.history_extras import (
+    duration,
+    html_datetime,
+    speaker_label,
+)
+from convai_dashboard.review.queries import RowMarks
+
+register = template.Library()
+
+# Stands in for the last argument of a URL reversed once a page; digits, so that it passes
+# an `int` converter too, and long enough never to be part of a real character's ID.
+_MARKER = 987654321987654321
+# What reverse() leaves unquoted in a path argument (django.urls.resolvers).
+_PATH_SAFE = "!$&'()*+,;=/~:@"
+_STATUS_LABELS = dict(ReviewStatus.choices)
+
+
+def escape(value: object) -> str:
+    # What django.utils.html.escape does, without its wrapper for lazy strings (a tenth of a
+    # row's time): a lazy string, the one thing that needs it, comes in through str().
+    return _escape(str(value))
+
+
+def url_maker(name: str, *args: Any) -> Callable[[Any], str]:
+    """`reverse(name, args=[*args, last])` for any `last`, from a single reverse()."""
+    before, _, after = reverse(name, args=[*args, _MARKER]).rpartition(str(_MARKER))
+    return lambda last: f"{before}{quote(str(last), safe=_PATH_SAFE)}{after}"
+
+
+def _minute(value: datetime) -> str:
+    # The `date:"Y-m-d H:i"` of the templates, in the current time zone as they show it.
+    return f"{localtime(value):%Y-%m-%d %H:%M}"
+
+
+def _plural(n: int) -> str:
+    return "" if n == 1 else "s"
+
+
+def _session_row(
+    row: ChatSession, mark: RowMarks | None, url: str, query: str, is_open: bool
+) -> str:
+    pk = row.pk
+    unread = mark is not None and mark.unread
+    minute = _minute(row.started_at)
+    link = escape(f"{url}?{query}" if query else url)
+    status = (
+        ""
+        if row.review_status == ReviewStatus.UNREVIEWED
+        else f'<span class="badge status-{escape(row.review_status)}">'
+        f"{escape(_STATUS_LABELS.get(row.review_status, row.review_status))}</span>"
+    )
+    if row.transcript_fetched_at:
+        count = row.interaction_count
+        length = row.duration
+        counted = f"{count} interaction{_plural(count)}" + (
+            f" · {escape(duration(length))}" if length is not None else ""
+        )
+    else:
+        counted = '<span class="muted">not fetched</span>'
+    if row.first_player_line:
+        first = escape(row.first_player_line)
+    elif row.transcript_fetched_at:
+        first = '<span class="muted">No player line: only events or the character.</span>'
+    else:
+        first = f'<span class="muted mono">{escape(row.session_id)}</span>'
+    flags = mark.open_flags if mark else 0
+    badges = "".join(
+        f"{badge} "
+        for shown, badge in (
+            (
+                flags,
+                f'<span class="badge badge-flag">{flags} open flag{_plural(flags)}</span>',
+            ),
+            (
+                row.in_memory,
+                '<span class="badge badge-memory" title="Added to the character\'s long-term '
+                'memory">Memory</span>',
+            ),
+            (
+                row.has_trigger,
+                '<span class="badge badge-trigger" title="Has game trigger inputs">Triggers</span>',
+            ),
+            (
+                row.has_refusal,
+                '<span class="badge badge-refusal" title="Has moderation refusals">Refusals</span>',
+            ),
+            (
+                row.has_other_speaker,
+                '<span class="badge badge-other" title="Someone besides the player and the '
+                'character speaks">Other speakers</span>',
+            ),
+            (
+                not row.on_convai,
+                '<span class="badge badge-warn" title="No longer listed by Convai; kept here">'
+                "Gone from Convai</span>",
+            ),
+        )
+        if shown
+    )
+    tags = "".join(
+        f'<span class="tag tag-{escape(tag.colour)}">{escape(tag.name)}</span>'
+        for tag in (mark.tags if mark else ())
+    )
+    return (
+        f'<li class="session-item{" unread" if unread else ""}"> '
+        f'<input type="checkbox" class="select-session" name="session"'
+        f' value="{escape(row.session_id)}" form="bulk-tag"'
+        f' aria-label="Select the session of {minute}"> '
+        f'<a class="session-row" href="{link}" data-hx-get="{link}"'
+        + (
+            ""
+            if row.transcript_fetched_at
+            else ' data-loading="Fetching this transcript from Convai…"'
+        )
+        + f' title="{escape(naturaltime(row.started_at))} · {escape(row.session_id)}"'
+        + (' aria-current="true"' if is_open else "")
+        + "> "
+        f'<span class="session-start"> <span class="unread-dot" id="unread-{pk}"'
+        f'{"" if unread else " hidden"} title="Not opened by you yet">●'
+        f'<span class="visually-hidden"> Unread</span></span> '
+        f'<time class="t" datetime="{html_datetime(row.started_at)}" data-show="datetime">'
+        f"{minute}</time> </span> "
+        f'<span class="session-meta"> <span class="row-status" id="status-{pk}">{status}</span>'
+        f' <span class="count" id="count-{pk}">{counted}</span> </span> '
+        f'<span class="session-first">{first}</span> '
+        f'<span class="session-marks"> {badges}'
+        f'<span class="row-tags" id="tags-{pk}">{tags}</span> </span> '
+        "</a> </li>"
+    )
+
+
+@register.simple_tag(takes_context=True)
+def session_rows(context: template.Context) -> SafeString:
+    """The `<li>` of each session on the page, with its review marks; the open session's row
+    is marked current."""
+    character: ConvaiCharacter = context["character"]
+    marks: dict[int, RowMarks] = context["marks"]
+    query: str = context.get("list_query") or ""
+    opened = context.get("session")
+    open_pk = opened.pk if opened else None
+    session_url = url_maker("session", character.character_id)
+    return mark_safe(  # every text is escaped in _session_row
+        "\n".join(
+            _session_row(
+                row, marks.get(row.pk), session_url(row.session_id), query, row.pk == open_pk
+            )
+            for row in context["page"].sessions
+        )
+    )
+
+
+def _line_html(
+    line: Any, character: ConvaiCharacter, urls: _TranscriptUrls, terms: list[Any]
+) -> str:
+    pk = line.pk
+    anchor = line.anchor
+    refusal = line.is_refusal
+    badges = (' <span class="badge badge-refusal">Moderation refusal</span>' if refusal else "") + (
+        ' <span class="badge badge-warn">Cut: too long to keep whole</span>'
+        if line.truncated
+        else ""
+    )
+    permalink = escape(f"{urls.transcript}#{anchor}")
+    flag_url = escape(urls.flag(pk) + urls.flag_query)
+    text = highlight(line.text, terms) if terms else escape(line.text)
+    return (
+        f'<div class="bubble bubble-{escape(line.kind)}{" bubble-refusal" if refusal else ""}'
+        f'{" continues" if getattr(line, "continues", False) else ""}" id="{escape(anchor)}"'
+        f' data-line="{pk}" tabindex="-1"> <p class="speaker">'
+        f"{escape(speaker_label(line, character))}{badges}"
+        f' <a class="permalink" href="{permalink}" title="Permalink to this line"'
+        f' aria-label="Permalink to this line">#</a>'
+        f' <button type="button" class="link-button copy-link" data-href="{permalink}"'
+        f" hidden>Copy link</button>"
+        f' <span class="line-tools"> <a class="flag-link" href="{flag_url}"'
+        f' data-hx-get="{flag_url}" data-hx-target="#review-{pk}" data-hx-swap="beforeend">'
+        f'Flag</a> <a class="bug-report" href="{escape(urls.bug_report(pk))}">Bug report</a>'
+        f' </span> </p> <p class="text">{text}</p> {_no_review(pk)} </div>'
+    )
+
+
+def _no_review(line_pk: int) -> str:
+    # A line's flags, empty: the cached transcript holds this, and the flags of the moment
+    # take its place as the page is served.
+    return f'<div class="line-review" id="review-{line_pk}"></div>'
+
+
+class _TranscriptUrls:
+    """What every line of a transcript links to, reversed once for the page."""
+
+    def __init__(self, character: ConvaiCharacter, session: ChatSession, list_query: str):
+        ids = (character.character_id, session.session_id)
+        self.transcript = reverse("session", args=ids)
+        self.flag = url_maker("flag_new", *ids)
+        self.bug_report = url_maker("bug_report", *ids)
+        # The `?list_query={{ list_query|urlencode }}` of review/_line_tools.html.
+        self.flag_query = f"?list_query={quote(list_query, safe='/')}" if list_query else ""
+
+
+def _interaction_html(
+    number: int,
+    interaction: Interaction,
+    character: ConvaiCharacter,
+    urls: _TranscriptUrls,
+    terms: list[Any],
+) -> str:
+    at = localtime(interaction.occurred_at)
+    lines = " ".join(
+        _line_html(line, character, urls, terms)
+        for line in interaction.lines.all()
+        if not line.is_blank or not line.is_player
+    )
+    return (
+        f'<li class="interaction" id="interaction-{interaction.pk}" data-n="{number}">'
+        f' <p class="interaction-meta"> <time class="t"'
+        f' datetime="{html_datetime(interaction.occurred_at)}" data-show="time"'
+        f' title="{at:%Y-%m-%d %H:%M:%S.%f} UTC">{at:%H:%M:%S}</time>'
+        + (
+            ' <span class="badge badge-trigger">Trigger input</span>'
+            if interaction.is_trigger_input
+            else ""
+        )
+        + (
+            ' <span class="badge badge-warn">Cut: Convai sent more than the dashboard keeps</span>'
+            if interaction.truncated
+            else ""
+        )
+        + " </p> "
+        + (
+            '<p class="spoke-first">Character spoke first</p> '
+            if interaction.character_spoke_first
+            else ""
+        )
+        + f"{lines} </li>"
+    )
+
+
+# How long a transcript's lines stay cached. Their key changes whenever what they show does,
+# so this only bounds the memory a transcript no one reads any more holds.
+TRANSCRIPT_CACHE_SECONDS = 15 * 60
+
+
+class TranscriptLines:
+    """The interactions of a session as its page shows them: how many, and their `<li>`, with
+    each line's tools, the words a search came for marked, and an empty place for its flags.
+    Built once and cached: the store stamps a session's `transcript_fetched_at` each time it
+    stores its transcript, so a sync that stores it again changes the key. Flags, the only
+    review data among the lines, are never cached (`transcript_body` puts them in place)."""
+
+    def __init__(
+        self,
+        session: ChatSession,
+        terms: list[Any],
+        list_query: str,
+        load: Callable[[], list[Interaction]],
+    ):
+        self.session, self.terms, self.load = session, terms, load
+        self.urls = _TranscriptUrls(session.character, session, list_query)
+
+    @cached_property
+    def _built(self) -> tuple[int, str]:
+        session, character = self.session, self.session.character
+        shown = repr(
+            (
+                session.pk,
+                session.transcript_fetched_at,
+                session.last_interaction_at,
+                character.character_id,
+                character.display_name,
+                self.terms,
+                self.urls.flag_query,
+            )
+        )
+        key = "transcript-lines:" + hashlib.sha256(shown.encode()).hexdigest()
+        built: tuple[int, str] | None = cache.get(key)
+        if built is None:
+            interactions = self.load()
+            html = " ".join(
+                _interaction_html(number, interaction, character, self.urls, self.terms)
+                for number, interaction in enumerate(interactions, start=1)
+            )
+            built = (len(interactions), html)
+            cache.set(key, built, TRANSCRIPT_CACHE_SECONDS)
+        return built
+
+    @property
+    def count(self) -> int:
+        return self._built[0]
+
+    @property
+    def html(self) -> str:
+        return self._built[1]
+
+
+@register.simple_tag(takes_context=True)
+def transcript_body(context: template.Context) -> SafeString:
+    """The open session's interactions (`TranscriptLines`), each line with its flags."""
+    body = context["transcript"].html
+    assert context.template is not None  # a tag is rendered as part of a template
+    line_review = context.template.engine.get_template("review/_line_review.html")
+    for line_pk, flags in context["review"].flags_by_line.items():
+        # `next` is the flag form's way back; here, its default: the line in this transcript.
+        with context.push(line={"pk": line_pk}, flags=flags, next=None):
+            body = body.replace(_no_review(line_pk), line_review.render(context), 1)
+    return mark_safe(body)  # every text is escaped in _line_html and _interaction_html
+
+
+def _hit_group_html(
+    group: SessionHits,
+    first: bool,
+    continued: bool,
+    session_url: Callable[[Any], str],
+    character_url: str,
+    open_query: str,
+    terms: list[Any],
+) -> str:
+    character, session = group.character, group.session
+    url = session_url(session.session_id)
+    exchanges = len(group.exchanges)
+    # The first conversation a "More results" click added takes the focus.
+    new = ' data-first-new tabindex="-1"' if first and continued else ""
+    parts = [
+        f'<li class="hit-group card"> <h3{new}>'
+        f'<a href="{escape(character_url)}">{escape(character.display_name)}</a>'
+        f' · session of <time class="t" datetime="{html_datetime(session.started_at)}"'
+        f' data-show="datetime">{_minute(session.started_at)}</time>'
+        f' <span class="muted">· {exchanges} exchange{_plural(exchanges)}</span></h3>'
+    ]
+    for exchange in group.exchanges:
+        said = " ".join(
+            (
+                f'<li class="hit-line hit-{escape(line.kind)}" data-line="{line.pk}">'
+                if line.pk in exchange.hit_ids
+                else f'<li class="hit-{escape(line.kind)}">'
+            )
+            + f'<span class="speaker">{escape(speaker_label(line, character))}</span>'
+            ' <span class="said">'
+            + (
+                highlight(line.text, terms, width=240)
+                if line.pk in exchange.hit_ids
+                else escape(Truncator(line.text).chars(300))
+            )
+            + "</span></li>"
+            for line in exchange.lines
+        )
+        occurred_at = exchange.interaction.occurred_at
+        parts.append(
+            f' <div class="hit"> <p class="hit-meta">said at <time class="t"'
+            f' datetime="{html_datetime(occurred_at)}" data-show="time">'
+            f'{localtime(occurred_at):%H:%M:%S}</time></p> <ol class="hit-exchange"> {said} </ol>'
+            f' <a class="open-line" href="{escape(url)}{open_query}'
+            f'#{escape(exchange.first_hit.anchor)}">Open in the transcript</a> </div>'
+        )
+    parts.append(" </li>")
+    return "".join(parts)
+
+
+@register.simple_tag(takes_context=True)
+def hit_groups(context: template.Context) -> SafeString:
+    """The `<li>` of each conversation with hits, its exchanges with the hits marked, each
+    linking to the line in its transcript."""
+    results = context["results"]
+    cleaned = context["form"].cleaned_data
+    # The `?q={{ q|urlencode }}&amp;results={{ results_url|urlencode }}` of each link.
+    open_query = escape(
+        f"?q={quote(cleaned['q'], safe='/')}&results={quote(context['results_url'], safe='/')}"
+    )
+    urls: dict[str, tuple[Callable[[Any], str], str]] = {}
+    html = []
+    for number, group in enumerate(results.groups):
+        character_id = group.character.character_id
+        if character_id not in urls:
+            urls[character_id] = (
+                url_maker("session", character_id),
+                reverse("character", args=[character_id]),
+            )
+        session_url, character_url = urls[character_id]
+        html.append(
+            _hit_group_html(
+                group,
+                number == 0,
+                bool(cleaned["before"]),
+                session_url,
+                character_url,
+                open_query,
+                results.terms,
+            )
+        )
+    return mark_safe(" ".join(html))  # every text is escaped in _hit_group_html

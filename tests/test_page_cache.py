@@ -1,0 +1,122 @@
+"""The one cache of the reading pages: a transcript's lines, as rendered (pages/templatetags/
+page_rows.py). A page served from it still shows what a sync stored since and every review
+action, at once; the session list is never cached."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from convai_dashboard.convai.records import Interaction as InteractionRecord
+from convai_dashboard.convai.records import SessionSummary, Turn
+from convai_dashboard.history import store
+from convai_dashboard.history.models import ChatSession, Line
+from convai_dashboard.review.models import FlagCategory, FlagStatus
+from tests.factories import make_character, make_flag, make_key
+
+pytestmark = pytest.mark.django_db
+
+T0 = datetime(2026, 10, 1, 12, 0, tzinfo=UTC)
+
+
+def said(*exchanges: tuple[str, str]) -> list[InteractionRecord]:
+    """A transcript as Convai sends it: each exchange the player's turn and the answer."""
+    return [
+        InteractionRecord(
+            T0 + timedelta(seconds=10 * n), (Turn("User", asked), Turn("Character", answer)), False
+        )
+        for n, (asked, answer) in enumerate(exchanges)
+    ]
+
+
+@pytest.fixture
+def stored(owner):
+    """A character with one session, stored as a sync stores it."""
+    character = make_character(owner, make_key(owner), sessions_refreshed_at=T0)
+    store.store_session_list(character, [SessionSummary("s1", T0, False)])
+    session = character.sessions.get()
+    store.store_transcript(session, said(("Who are you?", "A wide receiver, lost.")))
+    return character, ChatSession.objects.get(pk=session.pk)
+
+
+def page_of(client, character, session, query: str = "") -> str:
+    url = reverse("session", args=[character.character_id, session.session_id])
+    response = client.get(f"{url}{query}")
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def reads_lines(client, character, session) -> bool:
+    with CaptureQueriesContext(connection) as queries:
+        page_of(client, character, session)
+    return any(Line._meta.db_table in query["sql"] for query in queries.captured_queries)
+
+
+def test_a_transcript_shown_again_comes_from_the_cache(owner_client, stored):
+    character, session = stored
+    assert reads_lines(owner_client, character, session)
+    assert not reads_lines(owner_client, character, session)
+
+
+def test_a_sync_that_stores_a_transcript_again_shows_its_new_lines(owner_client, stored):
+    character, session = stored
+    assert "Anything else?" not in page_of(owner_client, character, session)
+    # The player went on talking after the first fetch; the next sync stores it all again.
+    store.store_transcript(
+        session,
+        said(("Who are you?", "A wide receiver, lost."), ("Anything else?", "Only the gold.")),
+    )
+    page = page_of(owner_client, character, ChatSession.objects.get(pk=session.pk))
+    assert "Anything else?" in page and "Only the gold." in page
+    assert 'data-total="2"' in page
+
+
+def test_a_sync_storing_new_sessions_shows_them_in_the_list(owner_client, stored):
+    character, session = stored
+    assert "s2" not in page_of(owner_client, character, session)
+    store.store_session_list(
+        character, [SessionSummary("s1", T0, False), SessionSummary("s2", T0 + timedelta(1), False)]
+    )
+    assert "/sessions/s2/" in page_of(owner_client, character, session)
+
+
+def test_a_flag_shows_at_once_in_a_cached_transcript(owner_client, colleague_client, stored):
+    character, session = stored
+    line = Line.objects.get(session=session, speaker="Character")
+    page_of(owner_client, character, session)
+    owner_client.post(
+        reverse("flag_new", args=[character.character_id, session.session_id, line.pk]),
+        {"category": FlagCategory.OUT_OF_CHARACTER, "comment": "Never 'lost'.", "rewrite": ""},
+    )
+    assert "Never &#x27;lost&#x27;." in page_of(owner_client, character, session)
+    flag = line.flags.get()
+    owner_client.post(
+        reverse("flag_edit", args=[character.character_id, flag.pk]),
+        {"status": FlagStatus.APPROVED, "comment": "Never 'lost'.", "rewrite": "Stranded."},
+    )
+    page = page_of(owner_client, character, session)
+    assert "flag-status-approved" in page and "Stranded." in page
+
+
+def test_a_search_marks_its_own_words_in_a_cached_transcript(owner_client, stored):
+    character, session = stored
+    assert "<mark>wide</mark>" in page_of(owner_client, character, session, "?q=wide")
+    page = page_of(owner_client, character, session, "?q=gold")
+    assert "<mark>wide</mark>" not in page
+
+
+def test_a_flag_in_a_transcript_is_edited_back_in_that_transcript(owner_client, stored):
+    character, session = stored
+    earlier = SessionSummary("s0", T0 - timedelta(1), False)
+    store.store_session_list(character, [SessionSummary("s1", T0, False), earlier])
+    flag = make_flag(Line.objects.get(session=session, speaker="Character"))
+    edit = reverse("flag_edit", args=[character.character_id, flag.pk])
+    page = page_of(owner_client, character, session)
+    # Without JavaScript, saving the flag returns to its line (the view's default); the page
+    # once sent the "Next →" link's data along as `next`.
+    assert "Next →" in page
+    assert f'<a href="{edit}" data-hx-get' in page
