@@ -59,12 +59,14 @@ def reviewed_store() -> dict[str, str]:
                 ),
             )
     first = character.sessions.get(session_id="session-1")
-    flag = make_flag(first.lines.get(text="Barely."), user, rewrite="Barely. The air is thin.")
+    line = first.lines.get(text="Barely.")
+    flag = make_flag(line, user, rewrite="Barely. The air is thin.")
     put_tag(first, tag, user)
     make_note(first, user, text="Check the refusal\nwith the lead.")
     return {
         "char": character.character_id,
         "sid": first.session_id,
+        "line": str(line.pk),
         "flag": str(flag.pk),
         "tag": str(tag.pk),
     }
@@ -82,7 +84,7 @@ def main_pages(ids: dict[str, str]) -> list[str]:
         f"/characters/{char}/flags/",
         f"/characters/{char}/tags/",
         f"/characters/{char}/overview/?period=all",
-        f"/characters/{char}/sessions/{sid}/lines/1/flag/",
+        f"/characters/{char}/sessions/{sid}/lines/{ids['line']}/flag/",
     ]
 
 
