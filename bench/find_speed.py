@@ -36,8 +36,8 @@ OVERVIEW_PERIODS = {
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--word", default="asteroid")
-    parser.add_argument("--phrase", default="long day")
+    parser.add_argument("--word", default="discord")  # in about 1,000 of the store's lines
+    parser.add_argument("--phrase", default="without getting caught")
     parser.add_argument("--filters", default="memory=yes&trigger=yes&sort=newest")
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument(
