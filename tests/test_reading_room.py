@@ -70,6 +70,9 @@ def test_a_transcript_fetched_from_convai_says_so_while_it_waits(
     sandbox.latency_ms = 3000
     row(page, FIRST).click()
     pane = page.locator("#transcript")
+    # The click's answer comes at once, saying that the transcript is being fetched; then the
+    # pane waits for Convai, and says what it waits for.
+    expect(pane.locator("progress")).to_be_visible()
     expect(pane).to_have_attribute("aria-busy", "true")
     expect(pane).to_have_attribute("data-loading-label", "Fetching this transcript from Convai…")
     expect(page.locator("#transcript .transcript-facts")).to_contain_text(FIRST, timeout=20_000)
