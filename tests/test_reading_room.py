@@ -64,6 +64,8 @@ def test_a_transcript_fetched_from_convai_says_so_while_it_waits(
 ) -> None:
     sign_in(page)
     page.goto(f"/characters/{astronaut}/")
+    # The list is fetched on this first visit: only the transcript's fetch is to be slow.
+    expect(row(page, FIRST)).to_be_visible()
     # Long enough for a busy machine's browser to see the fetch under way (the label is there
     # only while Convai has not answered), and within what a page waits.
     settings.CONVAI_PAGE_TIMEOUT = 10.0
