@@ -25,6 +25,7 @@ if str(ROOT) not in sys.path:
 from convai_dashboard.sandbox.process import (  # noqa: E402
     start_sandbox_process as sandbox_process,
 )
+from convai_dashboard.sandbox.process import wait_for_port  # noqa: E402
 
 __all__ = [
     "ROOT",
@@ -192,15 +193,11 @@ def gunicorn(
 def running(process: subprocess.Popen[bytes], port: int | None = None) -> Iterator[None]:
     """Waits for the process to listen on `port` (if given); stops it at the end."""
     try:
-        deadline = time.monotonic() + 60
-        while port is not None:
+        if port is not None:
             try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    sys.exit(f"{process.args!r} did not start")
-                time.sleep(0.2)
+                wait_for_port(port, timeout=60, process=process)
+            except RuntimeError as error:
+                sys.exit(f"{process.args!r} did not start: {error}")
         yield
     finally:
         process.terminate()

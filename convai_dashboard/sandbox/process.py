@@ -39,7 +39,8 @@ def wait_for_port(
     port: int, *, timeout: float, process: subprocess.Popen[bytes] | None = None
 ) -> None:
     """Returns once something accepts connections on the loopback port; raises RuntimeError
-    when `timeout` passes first, or when `process` (which should be listening) exits."""
+    when `timeout` passes first, or when `process` (which should be listening) exits. The
+    benchmarks wait for gunicorn with it too."""
     deadline = time.monotonic() + timeout
     while True:
         try:
@@ -48,7 +49,7 @@ def wait_for_port(
         except OSError:
             if process is not None and process.poll() is not None:
                 raise RuntimeError(
-                    f"the sandbox exited with status {process.returncode} before it started"
+                    f"it exited with status {process.returncode} before it listened"
                 ) from None
             if time.monotonic() > deadline:
                 raise RuntimeError(
