@@ -272,6 +272,10 @@ WORKER_HEARTBEAT_SECONDS = env_int("WORKER_HEARTBEAT_SECONDS", 10, minimum=1)
 
 SESSIONS_PER_PAGE = env_int("DASHBOARD_SESSIONS_PER_PAGE", 50, minimum=1)
 SEARCH_HITS_PER_PAGE = env_int("DASHBOARD_SEARCH_HITS_PER_PAGE", 50, minimum=1)
+# How long a page of search results stays cached. Its key holds the stored_version of every
+# character searched, so a store write makes it old at once; this bounds only the memory of
+# searches no one repeats. 0 turns the cache off (docs/performance.md, "Against Datasette").
+SEARCH_CACHE_SECONDS = env_int("DASHBOARD_SEARCH_CACHE_SECONDS", 15 * 60, minimum=0)
 
 # JSON lines on stdout (python-json-logger), one object a record, for a log collector; plain text
 # on stderr otherwise. `make serve` turns it on; gunicorn.conf.py logs the same way.

@@ -1,6 +1,7 @@
-"""The one cache of the reading pages: a transcript's lines, as rendered (pages/templatetags/
-page_rows.py). A page served from it still shows what a sync stored since and every review
-action, at once; the session list is never cached."""
+"""The caches of the reading pages: a transcript's lines, as rendered (pages/templatetags/
+page_rows.py), and a page of search results (pages/search.py). A page served from them still
+shows what a sync stored since and every review action, at once; the session list is never
+cached."""
 
 from __future__ import annotations
 
@@ -120,3 +121,51 @@ def test_a_flag_in_a_transcript_is_edited_back_in_that_transcript(owner_client, 
     # once sent the "Next →" link's data along as `next`.
     assert "Next →" in page
     assert f'<a href="{edit}" data-hx-get' in page
+
+
+def search_page(client, query: str, **headers) -> str:
+    response = client.get(reverse("search"), {"q": query}, **headers)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def searches_lines(client, query: str) -> bool:
+    with CaptureQueriesContext(connection) as queries:
+        search_page(client, query)
+    return any(Line._meta.db_table in query["sql"] for query in queries.captured_queries)
+
+
+def test_a_search_repeated_comes_from_the_cache(owner_client, stored):
+    assert searches_lines(owner_client, "wide")
+    assert not searches_lines(owner_client, "wide")
+    # The page and htmx's fragment are cached apart, and show the same hits.
+    fragment = search_page(owner_client, "wide", HTTP_HX_REQUEST="true")
+    assert "<html" not in fragment and "<mark>wide</mark>" in fragment
+    assert "<mark>wide</mark>" in search_page(owner_client, "wide")
+
+
+def test_a_sync_storing_new_sessions_shows_them_in_a_cached_search(owner_client, stored):
+    character, _ = stored
+    assert "1 hit in 1 session" in search_page(owner_client, "wide")
+    store.store_session_list(
+        character, [SessionSummary("s1", T0, False), SessionSummary("s2", T0 + timedelta(1), False)]
+    )
+    store.store_transcript(character.sessions.get(session_id="s2"), said(("Wide?", "Very wide.")))
+    page = search_page(owner_client, "wide")
+    assert "3 hits in 2 sessions" in page and "<mark>Wide</mark>?" in page
+
+
+def test_a_transcript_stored_again_shows_its_new_text_in_a_cached_search(owner_client, stored):
+    _, session = stored
+    assert "<mark>lost</mark>" in search_page(owner_client, "lost")
+    # Convai sent the interaction again, its answer changed: the line is updated in place.
+    store.store_transcript(session, said(("Who are you?", "A wide receiver, found.")))
+    assert "No hits" in search_page(owner_client, "lost")
+
+
+def test_a_cached_search_is_not_shared_with_a_reader_of_other_characters(
+    owner_client, colleague_client, stored
+):
+    assert "<mark>wide</mark>" in search_page(owner_client, "wide")
+    # The colleague holds no character: the same query string finds nothing for them.
+    assert "<mark>wide</mark>" not in search_page(colleague_client, "wide")

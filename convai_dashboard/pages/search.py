@@ -1,15 +1,26 @@
-"""The search page: stored lines of every character the user holds, or of one."""
+"""The search page: stored lines of every character the user holds, or of one.
+
+A page of results is rendered once and cached: its key holds the query string, the time zone
+and the stored_version of every character searched, which the store bumps on each write, so
+a sync that stores anything makes it old. Results show no review data, and nothing of the
+user but the characters they hold, which the key names too."""
 
 from __future__ import annotations
 
+import hashlib
+
 from django.conf import settings
+from django.core.cache import cache
 from django.http import HttpResponse
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
 from convai_dashboard.history import search
 from convai_dashboard.history.models import ConvaiCharacter
-from convai_dashboard.pages.htmx import HtmxHttpRequest, render_page
+from convai_dashboard.pages.htmx import HtmxHttpRequest, render_page, wants_fragment
 from convai_dashboard.pages.list_forms import SearchForm
 
 TEMPLATE = "history/search.html"
@@ -19,32 +30,56 @@ TEMPLATE = "history/search.html"
 @vary_on_headers("HX-Request")
 def search_page(request: HtmxHttpRequest) -> HttpResponse:
     form = SearchForm(request.GET, characters=ConvaiCharacter.objects.for_user(request.user))
-    results = None
-    if form.is_valid() and form.cleaned_data["q"].strip():
-        results = search.search_lines(
-            request.user,
-            form.cleaned_data["q"],
-            character=form.cleaned_data["character"],
-            before=form.cleaned_data["before"],
-            limit=settings.SEARCH_HITS_PER_PAGE,
-        )
-    more_query = None
-    if results and results.next_before:
-        query = request.GET.copy()
-        query["before"] = str(results.next_before)
-        more_query = query.urlencode()
+    # "More results" appends the next page's conversations to those shown.
+    partial = "more-hits" if request.htmx.target == "hit-groups" else "results"
     context = {
         "form": form,
-        "results": results,
-        "more_query": more_query,
+        "results": None,
         # A transcript opened from a hit links back here, to the first page of these results.
         "results_url": _first_page(request),
     }
-    # "More results" appends the next page's conversations to those shown.
-    partial = "more-hits" if request.htmx.target == "hit-groups" else "results"
+    if form.is_valid() and form.cleaned_data["q"].strip():
+        context["results_html"] = _results_html(request, form, partial, context)
+        if wants_fragment(request):
+            return HttpResponse(context["results_html"])
     return render_page(
         request, TEMPLATE, context, partial=partial, status=400 if form.errors else 200
     )
+
+
+def _results_html(
+    request: HtmxHttpRequest, form: SearchForm, partial: str, context: dict[str, object]
+) -> SafeString:
+    """The results (`partial` of the template), from the cache or rendered and cached."""
+    character = form.cleaned_data["character"]
+    versions = search.searched_versions(request.user, character)
+    shown = repr(
+        (partial, sorted(request.GET.lists()), timezone.get_current_timezone_name(), versions)
+    )
+    key = "search:" + hashlib.sha256(shown.encode()).hexdigest()
+    html: str | None = cache.get(key)
+    if html is not None:
+        return mark_safe(html)  # rendered by the template below, which escaped every text
+    results = search.search_lines(
+        request.user,
+        form.cleaned_data["q"],
+        character=character,
+        before=form.cleaned_data["before"],
+        limit=settings.SEARCH_HITS_PER_PAGE,
+    )
+    more_query = None
+    if results.next_before:
+        query = request.GET.copy()
+        query["before"] = str(results.next_before)
+        more_query = query.urlencode()
+    html = render_to_string(
+        f"{TEMPLATE}#{partial}",
+        {**context, "results": results, "more_query": more_query},
+        request,
+    )
+    if settings.SEARCH_CACHE_SECONDS:
+        cache.set(key, html, settings.SEARCH_CACHE_SECONDS)
+    return html
 
 
 def _first_page(request: HtmxHttpRequest) -> str:
