@@ -8,6 +8,7 @@ user but the characters they hold, which the key names too."""
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -32,7 +33,7 @@ def search_page(request: HtmxHttpRequest) -> HttpResponse:
     form = SearchForm(request.GET, characters=ConvaiCharacter.objects.for_user(request.user))
     # "More results" appends the next page's conversations to those shown.
     partial = "more-hits" if request.htmx.target == "hit-groups" else "results"
-    context = {
+    context: dict[str, Any] = {
         "form": form,
         "results": None,
         # A transcript opened from a hit links back here, to the first page of these results.
@@ -48,7 +49,7 @@ def search_page(request: HtmxHttpRequest) -> HttpResponse:
 
 
 def _results_html(
-    request: HtmxHttpRequest, form: SearchForm, partial: str, context: dict[str, object]
+    request: HtmxHttpRequest, form: SearchForm, partial: str, context: dict[str, Any]
 ) -> SafeString:
     """The results (`partial` of the template), from the cache or rendered and cached."""
     character = form.cleaned_data["character"]
