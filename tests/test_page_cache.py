@@ -169,3 +169,28 @@ def test_a_cached_search_is_not_shared_with_a_reader_of_other_characters(
     assert "<mark>wide</mark>" in search_page(owner_client, "wide")
     # The colleague holds no character: the same query string finds nothing for them.
     assert "<mark>wide</mark>" not in search_page(colleague_client, "wide")
+
+
+def list_page(client, character, query: str = "") -> str:
+    response = client.get(reverse("character", args=[character.character_id]) + query)
+    assert response.status_code in (200, 400)
+    return response.content.decode()
+
+
+def test_a_tag_made_in_review_is_offered_at_once_by_the_cached_filters(owner_client, stored):
+    character, session = stored
+    assert "needs-vo" not in list_page(owner_client, character)
+    owner_client.post(
+        reverse("session_tag", args=[character.character_id, session.session_id]),
+        {"name": "needs-vo", "colour": ""},
+    )
+    # The filter's option (its value is the name), not only the bulk tagging's.
+    assert '<option value="needs-vo">needs-vo</option>' in list_page(owner_client, character)
+
+
+def test_the_cached_filters_show_the_query_string_they_were_given(owner_client, stored):
+    character, _ = stored
+    assert 'value="yes" selected' not in list_page(owner_client, character)
+    assert 'value="yes" selected' in list_page(owner_client, character, "?memory=yes")
+    page = list_page(owner_client, character, "?min_interactions=-4")
+    assert "field-invalid" in page and "field-invalid" not in list_page(owner_client, character)
