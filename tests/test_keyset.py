@@ -176,3 +176,40 @@ def test_a_page_asks_with_a_row_value(tied, sort):
     table = '"history_chatsession"'
     beyond = "<" if descending else ">"
     assert f'({table}."{field}", {table}."session_id") {beyond} (' in queries[0]["sql"]
+
+
+def _opened(href: str | None) -> str | None:
+    """The session a move's link opens."""
+    return None if href is None else href.split("/sessions/")[1].split("/")[0]
+
+
+@pytest.mark.parametrize("sort", listing.SORTS)
+def test_moves_read_from_the_page_shown_are_those_the_store_finds(
+    tied, sort, owner_client, settings
+):
+    # Pages of 7: every row of every page is opened with the list's query string, as a click
+    # in the list opens it, so rows in a page and at both its edges are all met.
+    settings.SESSIONS_PER_PAGE = 7
+    sessions = tied.sessions.matching({"memory": "yes"})
+    unreviewed = sessions.filter(review_status=ReviewStatus.UNREVIEWED)
+    for page in _walk(sessions, sort, back=False):
+        # The page's position as its "Next" link gives it: after the row before its first.
+        row_before = listing.neighbours(sessions, sort, page.sessions[0])[0]
+        position = {"after": listing.encode_cursor(row_before, sort)} if row_before else {}
+        for session in page.sessions:
+            response = owner_client.get(
+                f"/characters/{tied.character_id}/sessions/{session.session_id}/",
+                {"memory": "yes", "sort": sort, **position},
+                HTTP_HX_REQUEST="true",
+                HTTP_HX_TARGET="transcript",
+            )
+            assert response.status_code == 200
+            assert [row.pk for row in response.context["page"].sessions] == [
+                row.pk for row in page.sessions
+            ]
+            before, after = listing.neighbours(sessions, sort, session)
+            next_unreviewed = listing.first_after(unreviewed.exclude(pk=session.pk), sort, session)
+            moves = [response.context[name] for name in ("previous", "next", "next_unreviewed")]
+            assert [_opened(move and move["href"]) for move in moves] == [
+                found and found.session_id for found in (before, after, next_unreviewed)
+            ]

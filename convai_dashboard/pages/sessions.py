@@ -27,7 +27,7 @@ from convai_dashboard.pages.list_forms import SessionListForm
 from convai_dashboard.pages.sync import latest_run
 from convai_dashboard.pages.templatetags.page_rows import TranscriptLines
 from convai_dashboard.review import actions, queries
-from convai_dashboard.review.models import TagColour
+from convai_dashboard.review.models import Tag, TagColour
 
 TEMPLATE = "history/character.html"
 # A link to another session: where it leads, and whether the list already shows that session.
@@ -212,7 +212,11 @@ def session_page(request: HtmxHttpRequest, character_id: str, session_id: str) -
         context["awaiting_session"] = True
         return _render(request, context)
     terms = parse_query(request.GET.get("q", ""))
-    context.update(_transcript_context(request, chat, context["list_query"], terms=terms))
+    context.update(
+        _transcript_context(
+            request, chat, context["list_query"], terms=terms, all_tags=context.get("tags")
+        )
+    )
     context.update(_moves(context, chat))
     return _render(request, context, status=400 if context["query_error"] else 200)
 
@@ -223,6 +227,7 @@ def _transcript_context(
     list_query: str,
     error: str | None = None,
     terms: list[Term] | None = None,
+    all_tags: list[Tag] | None = None,
 ) -> dict[str, Any]:
     actions.mark_read(request.user, chat)
     return {
@@ -236,7 +241,7 @@ def _transcript_context(
             chat, terms or [], list_query, partial(_with_continuity, chat)
         ),
         "back_to_results": _results_link(request),
-        "review": queries.transcript_review(chat),
+        "review": queries.transcript_review(chat, all_tags),
         "statuses": ReviewStatus,
         "colours": TagColour,
         # Words a search came for, marked in the transcript.
@@ -244,16 +249,41 @@ def _transcript_context(
     }
 
 
+# Stands for a move the page shown cannot tell: the store is asked.
+_ASK: Any = object()
+
+
+def _moves_on_page(page: listing.SessionPage, chat: ChatSession) -> tuple[Any, Any, Any]:
+    """The previous, next and next unreviewed sessions, as far as the page of the list shown
+    tells them (its rows are the list's, in its order), else _ASK: a session clicked in the
+    list costs no query for its moves, one opened from a link or at a page's edge does."""
+    rows = page.sessions
+    at = next((n for n, row in enumerate(rows) if row.pk == chat.pk), None)
+    if at is None:
+        return _ASK, _ASK, _ASK
+    previous = rows[at - 1] if at > 0 else None if page.is_first else _ASK
+    following = rows[at + 1] if at + 1 < len(rows) else None if page.is_last else _ASK
+    if _ASK in (previous, following):
+        previous = following = _ASK  # one call of listing.neighbours finds both
+    unreviewed = next(
+        (row for row in rows[at + 1 :] if row.review_status == ReviewStatus.UNREVIEWED), _ASK
+    )
+    return previous, following, unreviewed
+
+
 def _moves(context: dict[str, Any], chat: ChatSession) -> dict[str, Link | None]:
     """Links to the previous and next sessions of the list, as filtered and sorted, and to
     the next unreviewed one. Each keeps the list's query; one that leads off the page shown
     also moves the list, so the list, the open session and the URL stay in step."""
-    sessions, sort = context["_sessions"], context["sort"]
-    shown = {row.pk for row in context["page"].sessions}
-    previous, following = listing.neighbours(sessions, sort, chat)
-    unreviewed = listing.first_after(
-        sessions.filter(review_status=ReviewStatus.UNREVIEWED).exclude(pk=chat.pk), sort, chat
-    )
+    sessions, sort, page = context["_sessions"], context["sort"], context["page"]
+    shown = {row.pk for row in page.sessions}
+    previous, following, unreviewed = _moves_on_page(page, chat)
+    if previous is following is _ASK:
+        previous, following = listing.neighbours(sessions, sort, chat)
+    if unreviewed is _ASK:
+        unreviewed = listing.first_after(
+            sessions.filter(review_status=ReviewStatus.UNREVIEWED).exclude(pk=chat.pk), sort, chat
+        )
 
     def move(to: ChatSession | None, position: Callable[[], dict[str, str]]) -> Link | None:
         if to is None:

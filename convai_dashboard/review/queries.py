@@ -69,7 +69,9 @@ class TranscriptReview:
     activity: list[Activity]
 
 
-def transcript_review(session: ChatSession) -> TranscriptReview:
+def transcript_review(session: ChatSession, all_tags: list[Tag] | None = None) -> TranscriptReview:
+    """The review data of a transcript; `all_tags`, the character's tags, when the page has
+    read them already (the session list's filters do)."""
     flags_by_line: dict[int, list[Flag]] = defaultdict(list)
     for flag in (
         Flag.objects.filter(session=session)
@@ -77,7 +79,8 @@ def transcript_review(session: ChatSession) -> TranscriptReview:
         .order_by("created_at", "pk")
     ):
         flags_by_line[flag.line_id].append(flag)
-    all_tags = list(Tag.objects.filter(character_id=session.character_id))
+    if all_tags is None:
+        all_tags = list(Tag.objects.filter(character_id=session.character_id))
     on_session = set(SessionTag.objects.filter(session=session).values_list("tag_id", flat=True))
     return TranscriptReview(
         flags_by_line=dict(flags_by_line),
