@@ -21,9 +21,11 @@ from django import template
 from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.core.cache import cache
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
+from django.utils.timesince import timesince
 from django.utils.timezone import localtime
 
 from convai_dashboard.history.models import ChatSession, ConvaiCharacter, Interaction, ReviewStatus
@@ -67,8 +69,32 @@ def _plural(n: int) -> str:
     return "" if n == 1 else "s"
 
 
+class _Unit:
+    """One of timesince's `time_strings`: `% {"num": n}` gives the singular or the plural,
+    as the lazy translations it has by default do, at a fraction of their cost."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __mod__(self, values: dict[str, int]) -> str:
+        return f"{values['num']} {self.name}{_plural(values['num'])}"
+
+
+_UNITS = {name: _Unit(name) for name in ("year", "month", "week", "day", "hour", "minute")}
+
+
+def _ago(value: datetime, now: datetime) -> str:
+    """naturaltime's words for a time a day or more before `now`, from Django's own timesince
+    without its lazy translations: they were a tenth of a list page (the dashboard speaks
+    English only). Other times take naturaltime itself."""
+    if (now - value).days < 1:
+        return naturaltime(value)
+    # Its time_strings may be anything `%` formats, though typed as strings.
+    return f"{timesince(value, now, time_strings=_UNITS)} ago"  # type: ignore[arg-type]
+
+
 def _session_row(
-    row: ChatSession, mark: RowMarks | None, url: str, query: str, is_open: bool
+    row: ChatSession, mark: RowMarks | None, url: str, query: str, is_open: bool, now: datetime
 ) -> str:
     pk = row.pk
     unread = mark is not None and mark.unread
@@ -143,7 +169,7 @@ def _session_row(
             if row.transcript_fetched_at
             else ' data-loading="Fetching this transcript from Convai…"'
         )
-        + f' title="{escape(naturaltime(row.started_at))} · {escape(row.session_id)}"'
+        + f' title="{escape(_ago(row.started_at, now))} · {escape(row.session_id)}"'
         + (' aria-current="true"' if is_open else "")
         + "> "
         f'<span class="session-start"> <span class="unread-dot" id="unread-{pk}"'
@@ -170,10 +196,11 @@ def session_rows(context: template.Context) -> SafeString:
     opened = context.get("session")
     open_pk = opened.pk if opened else None
     session_url = url_maker("session", character.character_id)
+    at = timezone.now()
     return mark_safe(  # every text is escaped in _session_row
         "\n".join(
             _session_row(
-                row, marks.get(row.pk), session_url(row.session_id), query, row.pk == open_pk
+                row, marks.get(row.pk), session_url(row.session_id), query, row.pk == open_pk, at
             )
             for row in context["page"].sessions
         )

@@ -1,0 +1,35 @@
+"""The hot loops of the reading pages say what Django's own filters would have said."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.contrib.humanize.templatetags.humanize import naturaltime
+
+from convai_dashboard.pages.templatetags.page_rows import _ago
+
+# Every unit, singular and plural, and months of different lengths; none a second from a
+# boundary, as naturaltime reads the clock a moment after the test does.
+AGES = [
+    timedelta(seconds=5),
+    timedelta(minutes=1),
+    timedelta(hours=23, minutes=59),
+    timedelta(days=1, seconds=30),
+    timedelta(days=1, minutes=1),
+    timedelta(days=2, hours=1),
+    timedelta(days=7),
+    timedelta(days=15, hours=3),
+    timedelta(days=31),
+    timedelta(days=32),
+    timedelta(days=365),
+    timedelta(days=400, hours=5),
+    timedelta(days=760),
+    timedelta(days=800, seconds=59),
+]
+
+
+@pytest.mark.parametrize("age", AGES, ids=str)
+def test_a_rows_age_is_naturaltimes(age):
+    now = datetime.now(UTC)
+    assert _ago(now - age, now) == naturaltime(now - age)
