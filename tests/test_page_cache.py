@@ -194,3 +194,18 @@ def test_the_cached_filters_show_the_query_string_they_were_given(owner_client, 
     assert 'value="yes" selected' in list_page(owner_client, character, "?memory=yes")
     page = list_page(owner_client, character, "?min_interactions=-4")
     assert "field-invalid" in page and "field-invalid" not in list_page(owner_client, character)
+
+
+def test_a_character_added_is_offered_at_once_by_the_cached_search_form(
+    owner, owner_client, stored
+):
+    assert "Second character" not in search_page(owner_client, "wide")
+    make_character(
+        owner, make_key(owner, label="second"), character_id="second", name="Second character"
+    )
+    page = search_page(owner_client, "wide")
+    assert '<option value="second">Second character</option>' in page
+    # The choice made is shown chosen, and its results are its own: none here.
+    chosen = owner_client.get(reverse("search"), {"q": "wide", "character": "second"})
+    assert '<option value="second" selected>' in chosen.content.decode()
+    assert "No hits" in chosen.content.decode()

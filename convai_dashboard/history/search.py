@@ -209,17 +209,6 @@ class Results:
         return self.total_lines is not None and self.total_lines > COUNT_UP_TO
 
 
-def searched_versions(
-    user: AbstractBaseUser | AnonymousUser, character: ConvaiCharacter | None = None
-) -> list[tuple[int, int, str]]:
-    """(pk, stored_version, name) of the characters a search of this user reads: all they
-    hold, or the one chosen. Anything shown of a search's results changes only with these."""
-    held = ConvaiCharacter.objects.for_user(user)
-    if character is not None:
-        held = held.filter(pk=character.pk)
-    return list(held.order_by("pk").values_list("pk", "stored_version", "name"))
-
-
 def search_lines(
     user: AbstractBaseUser | AnonymousUser,
     query: str,

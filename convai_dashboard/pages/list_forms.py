@@ -124,7 +124,7 @@ class SearchForm(forms.Form):
     character = forms.ChoiceField(required=False, label="In")
     before = IdField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args: Any, characters: QuerySet[ConvaiCharacter], **kwargs: Any):
+    def __init__(self, *args: Any, characters: list[ConvaiCharacter], **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.characters = characters
         self.fields["character"].choices = [  # type: ignore[attr-defined]
@@ -144,4 +144,5 @@ class SearchForm(forms.Form):
 
     def clean_character(self) -> ConvaiCharacter | None:
         chosen = self.cleaned_data["character"]
-        return self.characters.get(character_id=chosen) if chosen else None
+        # One of the choices, which the field has checked.
+        return next(c for c in self.characters if c.character_id == chosen) if chosen else None

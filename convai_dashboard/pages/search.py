@@ -30,7 +30,8 @@ TEMPLATE = "history/search.html"
 @require_GET
 @vary_on_headers("HX-Request")
 def search_page(request: HtmxHttpRequest) -> HttpResponse:
-    form = SearchForm(request.GET, characters=ConvaiCharacter.objects.for_user(request.user))
+    held = list(ConvaiCharacter.objects.for_user(request.user).order_by("pk"))
+    form = SearchForm(request.GET, characters=held)
     # "More results" appends the next page's conversations to those shown.
     partial = "more-hits" if request.htmx.target == "hit-groups" else "results"
     context: dict[str, Any] = {
@@ -40,7 +41,7 @@ def search_page(request: HtmxHttpRequest) -> HttpResponse:
         "results_url": _first_page(request),
     }
     if form.is_valid() and form.cleaned_data["q"].strip():
-        context["results_html"] = _results_html(request, form, partial, context)
+        context["results_html"] = _results_html(request, form, held, partial, context)
         if wants_fragment(request):
             return HttpResponse(context["results_html"])
     return render_page(
@@ -49,11 +50,16 @@ def search_page(request: HtmxHttpRequest) -> HttpResponse:
 
 
 def _results_html(
-    request: HtmxHttpRequest, form: SearchForm, partial: str, context: dict[str, Any]
+    request: HtmxHttpRequest,
+    form: SearchForm,
+    held: list[ConvaiCharacter],
+    partial: str,
+    context: dict[str, Any],
 ) -> SafeString:
     """The results (`partial` of the template), from the cache or rendered and cached."""
     character = form.cleaned_data["character"]
-    versions = search.searched_versions(request.user, character)
+    # What the results show changes only with what the store holds of the characters searched.
+    versions = [(c.pk, c.stored_version, c.name) for c in held if character in (None, c)]
     shown = repr(
         (partial, sorted(request.GET.lists()), timezone.get_current_timezone_name(), versions)
     )

@@ -2,8 +2,9 @@
 
 Django renders each widget, and each option of a select, through a template of its own: the
 filters of the session list cost a fifth of the list page (docs/performance.md, "Against
-Datasette"). What they show comes from the query string and from the choices the page
-passes in (the character's tags), and from nothing else; both make the key.
+Datasette"). What the filters and the search form show comes from the query string and from
+the choices the page passes in (the character's tags, the reader's characters), and from
+nothing else; both make the key.
 """
 
 from __future__ import annotations
