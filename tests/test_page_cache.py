@@ -15,7 +15,7 @@ from django.urls import reverse
 from convai_dashboard.convai.records import Interaction as InteractionRecord
 from convai_dashboard.convai.records import SessionSummary, Turn
 from convai_dashboard.history import store
-from convai_dashboard.history.models import ChatSession, Line
+from convai_dashboard.history.models import ChatSession, Line, ReviewStatus
 from convai_dashboard.review.models import FlagCategory, FlagStatus
 from tests.factories import make_character, make_flag, make_key
 
@@ -209,3 +209,28 @@ def test_a_character_added_is_offered_at_once_by_the_cached_search_form(
     chosen = owner_client.get(reverse("search"), {"q": "wide", "character": "second"})
     assert '<option value="second" selected>' in chosen.content.decode()
     assert "No hits" in chosen.content.decode()
+
+
+def test_a_sync_storing_new_sessions_counts_them_in_a_filtered_list(owner_client, stored):
+    character, _ = stored
+    assert "<strong>1</strong> of 1 session match" in list_page(
+        owner_client, character, "?memory=no"
+    )
+    store.store_session_list(
+        character, [SessionSummary("s1", T0, False), SessionSummary("s2", T0 + timedelta(1), False)]
+    )
+    page = list_page(owner_client, character, "?memory=no")
+    assert "<strong>2</strong> of 2 sessions match" in page
+
+
+def test_a_review_action_counts_at_once_in_a_list_filtered_by_status(owner_client, stored):
+    character, session = stored
+    assert "<strong>0</strong> of 1 session match" in list_page(
+        owner_client, character, f"?status={ReviewStatus.APPROVED}"
+    )
+    owner_client.post(
+        reverse("session_status", args=[character.character_id, session.session_id]),
+        {"status": ReviewStatus.APPROVED},
+    )
+    page = list_page(owner_client, character, f"?status={ReviewStatus.APPROVED}")
+    assert "<strong>1</strong> of 1 session match" in page

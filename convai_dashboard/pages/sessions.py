@@ -3,12 +3,14 @@ session's transcript; refreshing the list and fetching a transcript again."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from functools import partial
 from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.cache import cache
 from django.db.models import QuerySet
 from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
@@ -131,7 +133,9 @@ def list_context(
             "marks": queries.row_marks(request.user, page.sessions),
             "sort_label": dict(SessionListForm.base_fields["sort"].choices)[context["sort"]],  # type: ignore[attr-defined]
             # Counting the matches is the one scan a filtered list costs; the total is kept.
-            "matched": (known_count if known_count is not None else sessions.count())
+            "matched": (
+                known_count if known_count is not None else _matched(character, sessions, form)
+            )
             if context["filtered"]
             else character.session_count,
             "pager": _pager_links(request, page) if valid else {},
@@ -142,6 +146,33 @@ def list_context(
         }
     )
     return context
+
+
+# Filters on a session's review: a count under them changes without a store write.
+REVIEW_FILTERS = {"status", "tag"}
+# How long a count is kept. Its key holds the character's stored_version, so a store write
+# makes it old at once; this bounds only the memory of filters no one uses again.
+COUNT_CACHE_SECONDS = 15 * 60
+
+
+def _matched(
+    character: ConvaiCharacter, sessions: QuerySet[ChatSession], form: SessionListForm
+) -> int:
+    """How many sessions the filters let through: counted, or, for filters on what the store
+    holds alone, from the cache the count went to under the character's stored_version."""
+    filters = form.filters_set()
+    if filters & REVIEW_FILTERS:
+        return sessions.count()
+    shown = repr(sorted((name, form.cleaned_data[name]) for name in filters))
+    key = (
+        f"matched:{character.pk}:{character.stored_version}:"
+        + hashlib.sha256(shown.encode()).hexdigest()
+    )
+    count: int | None = cache.get(key)
+    if count is None:
+        count = sessions.count()
+        cache.set(key, count, COUNT_CACHE_SECONDS)
+    return count
 
 
 def _without_position(query: QueryDict) -> str:
