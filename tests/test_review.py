@@ -18,6 +18,7 @@ from convai_dashboard.review.models import (
     Reading,
     SessionTag,
     Tag,
+    TagColour,
 )
 from convai_dashboard.sandbox import ASTRONAUT_ID
 from tests.factories import (
@@ -124,6 +125,24 @@ def test_a_session_is_unread_for_each_user_until_they_open_it(
     assert not unread(owner_client)
     assert unread(colleague_client), "unread marks belong to each user"
     assert Reading.objects.filter(user=owner).count() == 1
+
+
+def test_a_row_shows_its_open_flags_and_its_tags_by_name(owner_client, held):
+    character, session = held
+    other = make_session(character, session_id="s2", transcript_fetched_at=DAY)
+    lines = list(Line.objects.filter(session=session))
+    make_flag(lines[0])
+    make_flag(lines[1])
+    make_flag(lines[2], status=FlagStatus.APPROVED)
+    put_tag(session, make_tag(character, "zany", colour=TagColour.RED))
+    put_tag(session, make_tag(character, "alpha"))
+    text = owner_client.get(url("character", character)).content.decode()
+    row = text[text.index(f'id="tags-{session.pk}"') :]
+    row = row[: row.index("</li>")]
+    assert "2 open flags" in text
+    assert row.index("alpha") < row.index("zany") and 'class="tag tag-red">zany' in row
+    other_row = text[text.index(f'id="tags-{other.pk}"') :]
+    assert "tag tag-" not in other_row[: other_row.index("</li>")]
 
 
 # --- flags --------------------------------------------------------------------------------

@@ -52,13 +52,6 @@ def mark_read(user: Any, session: ChatSession) -> None:
     Reading.objects.bulk_create([Reading(user=user, session=session)], ignore_conflicts=True)
 
 
-def unread_among(user: Any, session_ids: list[int]) -> set[int]:
-    """Which of these sessions the user has never opened."""
-    read = Reading.objects.filter(user=user, session_id__in=session_ids).values_list(
-        "session_id", flat=True
-    )
-    return set(session_ids) - set(read)
-
 
 # --- flags --------------------------------------------------------------------------------
 
