@@ -145,6 +145,18 @@ def test_a_row_shows_its_open_flags_and_its_tags_by_name(owner_client, held):
     assert "tag tag-" not in other_row[: other_row.index("</li>")]
 
 
+def test_a_transcript_shows_its_tags_and_activity(owner_client, held):
+    character, session = held
+    put_tag(session, make_tag(character, "needs-vo"))
+    make_tag(character, "unused")
+    owner_client.post(url("session_status", character, "s1"), {"status": ReviewStatus.APPROVED})
+    text = owner_client.get(session_url(character, session)).content.decode()
+    summary = text[text.index("Tags, notes and activity") :]
+    summary = summary[: summary.index("</summary>")]
+    assert "needs-vo" in summary and "unused" not in summary
+    assert "Activity (1)" in text and "set the status to Approved" in text
+
+
 # --- flags --------------------------------------------------------------------------------
 
 

@@ -122,11 +122,19 @@ def neighbours(
 ) -> tuple[ChatSession | None, ChatSession | None]:
     """The sessions just before and just after `current` in the list's order (which
     `sessions`, filtered as the list is, need not contain), through the same indexes as a page."""
-    field, forward, backward, descending = _orders(sort)
+    field, forward, _, descending = _orders(sort)
     key = (getattr(current, field), current.session_id)
-    before = sessions.filter(_beyond(field, key, not descending)).order_by(*backward).first()
     after = sessions.filter(_beyond(field, key, descending)).order_by(*forward).first()
-    return before, after
+    return just_before(sessions, sort, current), after
+
+
+def just_before(
+    sessions: QuerySet[ChatSession], sort: str, current: ChatSession
+) -> ChatSession | None:
+    """The session just before `current` in the list's order (`neighbours`' first)."""
+    field, _, backward, descending = _orders(sort)
+    key = (getattr(current, field), current.session_id)
+    return sessions.filter(_beyond(field, key, not descending)).order_by(*backward).first()
 
 
 def first_after(

@@ -330,7 +330,7 @@ def _moves(context: dict[str, Any], chat: ChatSession) -> dict[str, Link | None]
     def starting_at(session: ChatSession | None) -> dict[str, str]:
         # The page whose first row is `session`: the one after the row before it.
         assert session is not None  # move() asks only for a session it leads to
-        before_it, _ = listing.neighbours(sessions, sort, session)
+        before_it = listing.just_before(sessions, sort, session)
         return {"after": listing.encode_cursor(before_it, sort)} if before_it else {}
 
     cursor = listing.encode_cursor(chat, sort)

@@ -52,7 +52,6 @@ def mark_read(user: Any, session: ChatSession) -> None:
     Reading.objects.bulk_create([Reading(user=user, session=session)], ignore_conflicts=True)
 
 
-
 # --- flags --------------------------------------------------------------------------------
 
 

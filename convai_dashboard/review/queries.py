@@ -95,23 +95,44 @@ class TranscriptReview:
 
 def transcript_review(session: ChatSession, all_tags: list[Tag] | None = None) -> TranscriptReview:
     """The review data of a transcript; `all_tags`, the character's tags, when the page has
-    read them already (the session list's filters do)."""
+    read them already (the session list's filters do). One query says which kinds it has, and
+    only those are read: most transcripts opened have none."""
+    kinds = (Flag, SessionTag, Note, Activity)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT "
+            + ", ".join(
+                f"EXISTS (SELECT 1 FROM {kind._meta.db_table} WHERE session_id = %s)"
+                for kind in kinds
+            ),
+            [session.pk] * len(kinds),
+        )
+        has_flags, has_tags, has_notes, has_activity = cursor.fetchone()
     flags_by_line: dict[int, list[Flag]] = defaultdict(list)
-    for flag in (
-        Flag.objects.filter(session=session)
-        .select_related("author", "updated_by")
-        .order_by("created_at", "pk")
-    ):
-        flags_by_line[flag.line_id].append(flag)
+    if has_flags:
+        for flag in (
+            Flag.objects.filter(session=session)
+            .select_related("author", "updated_by")
+            .order_by("created_at", "pk")
+        ):
+            flags_by_line[flag.line_id].append(flag)
     if all_tags is None:
         all_tags = list(Tag.objects.filter(character_id=session.character_id))
-    on_session = set(SessionTag.objects.filter(session=session).values_list("tag_id", flat=True))
+    on_session = (
+        set(SessionTag.objects.filter(session=session).values_list("tag_id", flat=True))
+        if has_tags
+        else set()
+    )
     return TranscriptReview(
         flags_by_line=dict(flags_by_line),
         tags=[tag for tag in all_tags if tag.pk in on_session],
         all_tags=all_tags,
-        notes=list(Note.objects.filter(session=session).select_related("author")),
-        activity=list(Activity.objects.filter(session=session).select_related("actor")),
+        notes=list(Note.objects.filter(session=session).select_related("author"))
+        if has_notes
+        else [],
+        activity=list(Activity.objects.filter(session=session).select_related("actor"))
+        if has_activity
+        else [],
     )
 
 
