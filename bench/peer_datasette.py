@@ -348,6 +348,8 @@ def serve_the_project(
 ) -> subprocess.Popen[bytes]:
     # Nothing listens on port 9: a page that asked Convai would fail fast (none should).
     env = {**os.environ, "DATABASE_URL": database_url, "CONVAI_API_URL": "http://127.0.0.1:9"}
+    if options.no_cache:
+        env["DASHBOARD_CACHE"] = "off"
     return gunicorn(env, port, log, workers=options.workers)
 
 
@@ -392,6 +394,11 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn processes")
     parser.add_argument(
         "--suggest-facets", action="store_true", help="as Datasette does unless told not to"
+    )
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="the project with every cache off (DASHBOARD_CACHE=off): each page built in full",
     )
     options = parser.parse_args()
     source = Path(options.sqlite)

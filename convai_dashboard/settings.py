@@ -132,6 +132,10 @@ CACHES = {
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
+# Off, every page is built in full each time: what a first visit costs, for benchmarks
+# (bench/peer_datasette.py --no-cache). Nothing but speed depends on the cache.
+if not env_bool("DASHBOARD_CACHE", True):
+    CACHES["default"] = {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

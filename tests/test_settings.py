@@ -81,3 +81,17 @@ def test_migrate_runs_the_same_check(tmp_path):
 
 def test_development_needs_nothing_but_debug():
     assert manage("check", DJANGO_DEBUG="1").returncode == 0
+
+
+@pytest.mark.parametrize(("value", "backend"), [("off", "DummyCache"), ("on", "LocMemCache")])
+def test_every_cache_can_be_turned_off_for_measuring(value, backend):
+    result = manage(
+        "shell",
+        "-v",
+        "0",
+        "-c",
+        "from django.core.cache import caches; print(type(caches['default']).__name__)",
+        DJANGO_DEBUG="1",
+        DASHBOARD_CACHE=value,
+    )
+    assert result.stdout.strip() == backend, result.stderr
