@@ -203,6 +203,24 @@ def test_search_pages_by_fifty(owner):
     assert [line.text for line in first.lines + second.lines] == newest_first
 
 
+def test_the_first_page_counts_hits_up_to_a_cap_and_says_more_than_past_it(
+    owner, owner_client, monkeypatch
+):
+    character = make_character(owner, sessions_refreshed_at=DAY)
+    for n in range(3):
+        session = make_session(character, session_id=f"s{n}", transcript_fetched_at=DAY)
+        for m in range(20):
+            make_interaction(session, ("User", f"echo {n} {m}"))
+    counted = owner_client.get("/search/", {"q": "echo"}).content.decode()
+    assert "60 hits in 3 sessions" in counted
+    monkeypatch.setattr(search, "COUNT_UP_TO", 55)
+    capped = search_lines(owner, "echo")
+    assert (capped.total_lines, capped.capped) == (56, True)
+    # Another spelling of the same search: the page above is cached under its query string.
+    page = owner_client.get("/search/", {"q": "ECHO"}).content.decode()
+    assert "More than 55 hits" in page
+
+
 def test_a_page_of_hits_is_in_the_order_they_were_said(owner):
     # Stored in another order than said, as transcripts fetched side by side can be.
     character = make_character(owner, sessions_refreshed_at=DAY)

@@ -151,13 +151,13 @@ def _walk_then_collect(
 
 
 # Counting every match of a common word would cost more than the page; past this many, the
-# page says "more than".
-COUNT_UP_TO = 10_000
+# page says "more than". Each match counted is a look-up of its line (for its character and
+# session): counting 10,001 took 16 ms on SQLite, more than the rest of the page, to tell a
+# reader what "more than 1,000" tells them (docs/performance.md, "Against Datasette").
+COUNT_UP_TO = 1_000
 
 
-def count_matches(
-    terms: list[Term], character_ids: list[int], up_to: int = COUNT_UP_TO
-) -> tuple[int, int]:
+def count_matches(terms: list[Term], character_ids: list[int], up_to: int) -> tuple[int, int]:
     """(matching lines, sessions they are in), counting at most `up_to` + 1 lines."""
     if not character_ids:
         return 0, 0
@@ -169,6 +169,20 @@ def count_matches(
         )
         lines, sessions = cursor.fetchone()
     return lines, sessions
+
+
+# What a hit and the lines around it show (pages/templatetags/page_rows.py, _hit_group_html).
+SHOWN_OF_LINE = (
+    "interaction",
+    "session",
+    "character",
+    "position",
+    "speaker",
+    "text",
+    "interaction__occurred_at",
+    "interaction__ordinal",
+    "interaction__is_trigger_input",
+)
 
 
 @dataclass
@@ -246,17 +260,27 @@ def search_lines(
         )
     exchanges: dict[int, Exchange] = {}
     by_pk = {}
-    for line in (
+    lines = list(
         Line.objects.filter(
             interaction_id__in=wanted,
             position__in=sorted({p for positions in wanted.values() for p in positions if p >= 0}),
         )
-        .select_related("interaction", "session", "character")
-        .defer("search_text")
+        # Only what a hit shows: its sessions and characters are read once each below, not
+        # once a line, and their many dates are not parsed (loading whole rows of all three
+        # was a third of a search page: docs/performance.md, "Against Datasette").
+        .select_related("interaction")
+        .only(*SHOWN_OF_LINE)
         .order_by("position")
-    ):
+    )
+    sessions = ChatSession.objects.only("session_id", "started_at").in_bulk(
+        {line.session_id for line in lines}
+    )
+    characters = ConvaiCharacter.objects.only("character_id", "name").in_bulk(character_ids)
+    for line in lines:
         if line.position not in wanted[line.interaction_id]:
             continue
+        line.session = sessions[line.session_id]
+        line.character = characters[line.character_id]
         by_pk[line.pk] = line
         exchange = exchanges.setdefault(line.interaction_id, Exchange(line.interaction, []))
         # An empty player side says nothing worth showing as context.
@@ -278,7 +302,7 @@ def search_lines(
     total_lines = total_sessions = None
     if before is None:
         total_lines, total_sessions = (
-            count_matches(terms, character_ids) if more else (len(hits), len(groups))
+            count_matches(terms, character_ids, COUNT_UP_TO) if more else (len(hits), len(groups))
         )
     return Results(
         terms,
