@@ -6,8 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.contrib.humanize.templatetags.humanize import naturaltime
+from django.utils.text import Truncator
 
-from convai_dashboard.pages.templatetags.page_rows import _ago
+from convai_dashboard.pages.templatetags.page_rows import _ago, _clipped
 
 # Every unit, singular and plural, and months of different lengths; none a second from a
 # boundary, as naturaltime reads the clock a moment after the test does.
@@ -33,3 +34,9 @@ AGES = [
 def test_a_rows_age_is_naturaltimes(age):
     now = datetime.now(UTC)
     assert _ago(now - age, now) == naturaltime(now - age)
+
+
+@pytest.mark.parametrize("length", [0, 299, 300, 301, 1000])
+def test_a_line_around_a_hit_is_cut_as_truncator_cuts_it(length):
+    text = ("Gate 9 é " * 200)[:length]
+    assert _clipped(text, 300) == Truncator(text).chars(300)

@@ -363,6 +363,12 @@ def transcript_body(context: template.Context) -> SafeString:
     return mark_safe(body)  # every text is escaped in _line_html and _interaction_html
 
 
+def _clipped(text: str, limit: int) -> str:
+    """Truncator's `chars(limit)`, which walks every character of the text: one no longer than
+    the limit comes back as it is, without the walk (most lines around a hit)."""
+    return text if len(text) <= limit else Truncator(text).chars(limit)
+
+
 def _hit_group_html(
     group: SessionHits,
     first: bool,
@@ -396,7 +402,7 @@ def _hit_group_html(
             + (
                 highlight(line.text, terms, width=240)
                 if line.pk in exchange.hit_ids
-                else escape(Truncator(line.text).chars(300))
+                else escape(_clipped(line.text, 300))
             )
             + "</span></li>"
             for line in exchange.lines
