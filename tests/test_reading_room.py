@@ -12,6 +12,7 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect
 
+from convai_dashboard.history.models import ChatSession, ReviewStatus
 from convai_dashboard.sandbox import ASTRONAUT_ID, SandboxServer
 from tests.browser import PASSWORD, csp_violations, sign_in
 from tests.factories import make_character, make_interaction, make_key, make_session
@@ -180,6 +181,27 @@ def test_a_narrow_screen_shows_the_list_or_the_transcript(
     # The header wraps inside its bar: nothing of it is off the screen.
     sign_out = page.get_by_role("button", name="Sign out").bounding_box()
     assert sign_out is not None and sign_out["x"] + sign_out["width"] <= 390
+    context.close()
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_a_rows_start_time_keeps_its_line_beside_a_review_badge(
+    browser: Browser, live_server, long_read: tuple[str, list[str]], width: int
+) -> None:
+    character_id, ids = long_read
+    ChatSession.objects.filter(session_id=ids[1]).update(review_status=ReviewStatus.NEEDS_CHANGES)
+    context = browser.new_context(
+        base_url=live_server.url, viewport={"width": width, "height": 800}
+    )
+    page = context.new_page()
+    sign_in(page)
+    page.goto(f"/characters/{character_id}/")
+    heights = [
+        row(page, session_id).locator(".session-start time").bounding_box()["height"]
+        for session_id in ids
+    ]
+    # One line each: the badged row's time is as tall as the others'.
+    assert heights[1] == heights[0] == heights[2], heights
     context.close()
 
 
