@@ -94,6 +94,9 @@ class ConvaiCharacter(models.Model):
     # Counted up by the store each time it writes sessions or transcripts: what is worked out
     # from them (the overview's counts) is cached under it, and a write makes that cache old.
     stored_version = models.PositiveBigIntegerField(default=0)
+    # Counted up with each change of a session's review status (review.actions.set_status, the
+    # one place that changes it): the overview's status counts are cached under both.
+    review_version = models.PositiveBigIntegerField(default=0)
 
     objects = ConvaiCharacterQuerySet.as_manager()
 

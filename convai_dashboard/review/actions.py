@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from convai_dashboard.history.models import ChatSession, ConvaiCharacter, Line, ReviewStatus
@@ -42,6 +42,9 @@ def set_status(session: ChatSession, user: Any, status: ReviewStatus) -> None:
     with transaction.atomic():
         ChatSession.objects.filter(pk=session.pk).update(
             review_status=status, reviewed_by=user, reviewed_at=now
+        )
+        ConvaiCharacter.objects.filter(pk=session.character_id).update(
+            review_version=F("review_version") + 1
         )
         _log(session, user, ActivityKind.STATUS, f"set the status to {status.label}")
     session.review_status, session.reviewed_by, session.reviewed_at = status, user, now
