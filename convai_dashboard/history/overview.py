@@ -19,11 +19,11 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count, Q, Value
 from django.db.models.functions import ExtractHour
 
+from convai_dashboard.cached import kept
 from convai_dashboard.history.models import ChatSession, ConvaiCharacter, ReviewStatus
 
 # Upper bounds of the buckets of session length, in interactions of a stored transcript: the
@@ -145,25 +145,23 @@ def overview_of(character: ConvaiCharacter, days: int | None) -> Overview:
     something new is stored. The review statuses (about 10 ms for 100,000 sessions, from
     session_by_status) are cached under its review_version too, which every change of a
     status counts up."""
-    key = f"overview:{character.pk}:{days}:{character.stored_version}"
-    counts = cache.get(key)
-    if counts is None:
-        counts = _session_counts(character, days)
-        cache.set(key, counts, COUNTS_CACHED_FOR)
+    stored = (character.pk, days, character.stored_version)
+    counts = kept("overview", stored, lambda: _session_counts(character, days), COUNTS_CACHED_FOR)
     if counts.first_day is None:
         return replace(counts, statuses=[(status, 0) for status in ReviewStatus])
-    key = f"{key}:statuses:{character.review_version}"
-    by_status = cache.get(key)
-    if by_status is None:
-        by_status = dict(
+    by_status = kept(
+        "overview-statuses",
+        (*stored, character.review_version),
+        lambda: dict(
             character.sessions.matching(
                 {"start_from": counts.first_day, "start_to": counts.last_day}
             )
             .values_list("review_status")
             .annotate(n=Count("*"))
             .order_by()
-        )
-        cache.set(key, by_status, COUNTS_CACHED_FOR)
+        ),
+        COUNTS_CACHED_FOR,
+    )
     return replace(counts, statuses=[(status, by_status.get(status, 0)) for status in ReviewStatus])
 
 

@@ -7,11 +7,9 @@ user but the characters they hold, which the key names too."""
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -19,6 +17,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
+from convai_dashboard.cached import kept
 from convai_dashboard.history import search
 from convai_dashboard.history.models import ConvaiCharacter
 from convai_dashboard.pages.htmx import HtmxHttpRequest, render_page, wants_fragment
@@ -60,33 +59,29 @@ def _results_html(
     character = form.cleaned_data["character"]
     # What the results show changes only with what the store holds of the characters searched.
     versions = [(c.pk, c.stored_version, c.name) for c in held if character in (None, c)]
-    shown = repr(
-        (partial, sorted(request.GET.lists()), timezone.get_current_timezone_name(), versions)
-    )
-    key = "search:" + hashlib.sha256(shown.encode()).hexdigest()
-    html: str | None = cache.get(key)
-    if html is not None:
-        return mark_safe(html)  # rendered by the template below, which escaped every text
-    results = search.search_lines(
-        request.user,
-        form.cleaned_data["q"],
-        character=character,
-        before=form.cleaned_data["before"],
-        limit=settings.SEARCH_HITS_PER_PAGE,
-    )
-    more_query = None
-    if results.next_before:
-        query = request.GET.copy()
-        query["before"] = str(results.next_before)
-        more_query = query.urlencode()
-    html = render_to_string(
-        f"{TEMPLATE}#{partial}",
-        {**context, "results": results, "more_query": more_query},
-        request,
-    )
-    if settings.SEARCH_CACHE_SECONDS:
-        cache.set(key, html, settings.SEARCH_CACHE_SECONDS)
-    return html
+
+    def render() -> str:
+        results = search.search_lines(
+            request.user,
+            form.cleaned_data["q"],
+            character=character,
+            before=form.cleaned_data["before"],
+            limit=settings.SEARCH_HITS_PER_PAGE,
+        )
+        more_query = None
+        if results.next_before:
+            query = request.GET.copy()
+            query["before"] = str(results.next_before)
+            more_query = query.urlencode()
+        return render_to_string(
+            f"{TEMPLATE}#{partial}",
+            {**context, "results": results, "more_query": more_query},
+            request,
+        )
+
+    shown = (partial, sorted(request.GET.lists()), timezone.get_current_timezone_name(), versions)
+    html = kept("search", shown, render, settings.SEARCH_CACHE_SECONDS)
+    return mark_safe(html)  # rendered by the template, which escaped every text
 
 
 def _first_page(request: HtmxHttpRequest) -> str:

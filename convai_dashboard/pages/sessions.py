@@ -3,14 +3,12 @@ session's transcript; refreshing the list and fetching a transcript again."""
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from functools import partial
 from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.cache import cache
 from django.db.models import QuerySet
 from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
@@ -20,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
+from convai_dashboard.cached import kept
 from convai_dashboard.history import fetch, listing
 from convai_dashboard.history.models import ChatSession, ConvaiCharacter, Interaction, ReviewStatus
 from convai_dashboard.history.text import Term, parse_query
@@ -150,9 +149,6 @@ def list_context(
 
 # Filters on a session's review: a count under them changes without a store write.
 REVIEW_FILTERS = {"status", "tag"}
-# How long a count is kept. Its key holds the character's stored_version, so a store write
-# makes it old at once; this bounds only the memory of filters no one uses again.
-COUNT_CACHE_SECONDS = 15 * 60
 
 
 def _matched(
@@ -163,16 +159,8 @@ def _matched(
     filters = form.filters_set()
     if filters & REVIEW_FILTERS:
         return sessions.count()
-    shown = repr(sorted((name, form.cleaned_data[name]) for name in filters))
-    key = (
-        f"matched:{character.pk}:{character.stored_version}:"
-        + hashlib.sha256(shown.encode()).hexdigest()
-    )
-    count: int | None = cache.get(key)
-    if count is None:
-        count = sessions.count()
-        cache.set(key, count, COUNT_CACHE_SECONDS)
-    return count
+    shown = sorted((name, form.cleaned_data[name]) for name in filters)
+    return kept("matched", (character.pk, character.stored_version, shown), sessions.count)
 
 
 def _without_position(query: QueryDict) -> str:

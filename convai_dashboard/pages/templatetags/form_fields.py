@@ -9,19 +9,15 @@ nothing else; both make the key.
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from django import forms, template
-from django.core.cache import cache
 from django.http import QueryDict
 from django.utils.safestring import SafeString, mark_safe
 
-register = template.Library()
+from convai_dashboard.cached import kept
 
-# The key changes whenever what the fields show does; this bounds only the memory of a query
-# string no one asks for again.
-FIELDS_CACHE_SECONDS = 15 * 60
+register = template.Library()
 
 
 @register.simple_tag(takes_context=True)
@@ -29,15 +25,15 @@ def visible_fields(context: template.Context, form: forms.Form, choices: Any) ->
     """Each visible field of `form` through _field.html; `choices` is what its choice fields
     list, as values (what changes them must change it)."""
     assert isinstance(form.data, QueryDict)  # a query string's form: names may repeat
-    shown = repr((type(form).__qualname__, sorted(form.data.lists()), choices))
-    key = "form-fields:" + hashlib.sha256(shown.encode()).hexdigest()
-    html: str | None = cache.get(key)
-    if html is None:
+
+    def render() -> str:
         assert context.template is not None  # a tag is rendered as part of a template
         field_template = context.template.engine.get_template("_field.html")
-        html = "".join(
+        return "".join(
             field_template.render(template.Context({"field": field}, autoescape=True))
             for field in form.visible_fields()
         )
-        cache.set(key, html, FIELDS_CACHE_SECONDS)
-    return mark_safe(html)  # rendered by _field.html, which escapes every text
+
+    shown = (type(form).__qualname__, sorted(form.data.lists()), choices)
+    # Rendered by _field.html, which escapes every text.
+    return mark_safe(kept("form-fields", shown, render))

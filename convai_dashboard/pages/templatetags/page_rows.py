@@ -10,7 +10,6 @@ the templates wrote; the flags on a line, rare, still come from their template.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from datetime import datetime
 from html import escape as _escape
@@ -19,7 +18,6 @@ from urllib.parse import quote
 
 from django import template
 from django.contrib.humanize.templatetags.humanize import naturaltime
-from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -28,6 +26,7 @@ from django.utils.text import Truncator
 from django.utils.timesince import timesince
 from django.utils.timezone import localtime
 
+from convai_dashboard.cached import kept
 from convai_dashboard.history.models import ChatSession, ConvaiCharacter, Interaction, ReviewStatus
 from convai_dashboard.history.search import SessionHits
 from convai_dashboard.history.text import highlight
@@ -293,11 +292,6 @@ def _interaction_html(
     )
 
 
-# How long a transcript's lines stay cached. Their key changes whenever what they show does,
-# so this only bounds the memory a transcript no one reads any more holds.
-TRANSCRIPT_CACHE_SECONDS = 15 * 60
-
-
 class TranscriptLines:
     """The interactions of a session as its page shows them: how many, and their `<li>`, with
     each line's tools, the words a search came for marked, and an empty place for its flags.
@@ -318,28 +312,25 @@ class TranscriptLines:
     @cached_property
     def _built(self) -> tuple[int, str]:
         session, character = self.session, self.session.character
-        shown = repr(
-            (
-                session.pk,
-                session.transcript_fetched_at,
-                session.last_interaction_at,
-                character.character_id,
-                character.display_name,
-                self.terms,
-                self.urls.flag_query,
-            )
-        )
-        key = "transcript-lines:" + hashlib.sha256(shown.encode()).hexdigest()
-        built: tuple[int, str] | None = cache.get(key)
-        if built is None:
+
+        def build() -> tuple[int, str]:
             interactions = self.load()
             html = " ".join(
                 _interaction_html(number, interaction, character, self.urls, self.terms)
                 for number, interaction in enumerate(interactions, start=1)
             )
-            built = (len(interactions), html)
-            cache.set(key, built, TRANSCRIPT_CACHE_SECONDS)
-        return built
+            return len(interactions), html
+
+        shown = (
+            session.pk,
+            session.transcript_fetched_at,
+            session.last_interaction_at,
+            character.character_id,
+            character.display_name,
+            self.terms,
+            self.urls.flag_query,
+        )
+        return kept("transcript-lines", shown, build)
 
     @property
     def count(self) -> int:
