@@ -239,7 +239,9 @@ def search_lines(
     held = ConvaiCharacter.objects.for_user(user)
     if character is not None:
         held = held.filter(pk=character.pk)
-    character_ids = list(held.values_list("pk", flat=True))
+    # What a hit shows of its character, read with their ids.
+    characters = held.only("character_id", "name").in_bulk()
+    character_ids = list(characters)
     ids = matching_line_ids(terms, character_ids, before, limit + 1)
     hit_ids = ids[:limit]
     if not hit_ids:
@@ -275,7 +277,6 @@ def search_lines(
     sessions = ChatSession.objects.only("session_id", "started_at").in_bulk(
         {line.session_id for line in lines}
     )
-    characters = ConvaiCharacter.objects.only("character_id", "name").in_bulk(character_ids)
     for line in lines:
         if line.position not in wanted[line.interaction_id]:
             continue
