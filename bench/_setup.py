@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import resource
-import socket
 import statistics
 import subprocess
 import sys
@@ -22,10 +21,10 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 # Re-exported for the scripts: the sandbox in its own process, shared with load_scale_data.
+from convai_dashboard.sandbox.process import free_port, stop, wait_for_port  # noqa: E402
 from convai_dashboard.sandbox.process import (  # noqa: E402
     start_sandbox_process as sandbox_process,
 )
-from convai_dashboard.sandbox.process import wait_for_port  # noqa: E402
 
 __all__ = [
     "ROOT",
@@ -165,12 +164,6 @@ def signed_in_cookie(user: Any) -> tuple[str, str]:
     return settings.SESSION_COOKIE_NAME, client.cookies[settings.SESSION_COOKIE_NAME].value
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def gunicorn(
     env: dict[str, str], port: int, log: Path, *, workers: int, threads: int | None = None
 ) -> subprocess.Popen[bytes]:
@@ -200,9 +193,4 @@ def running(process: subprocess.Popen[bytes], port: int | None = None) -> Iterat
                 sys.exit(f"{process.args!r} did not start: {error}")
         yield
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process, timeout=60)

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from convai_dashboard.ops import heartbeat
 from convai_dashboard.ops.models import WorkerHeartbeat
+from convai_dashboard.sandbox.process import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 # A deployment's environment, on a database file of the test's own.
@@ -212,16 +213,10 @@ def test_logs_are_json_lines_on_stdout_when_asked(tmp_path):
     assert said.stderr == ""
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_gunicorn_serves_the_dashboard_with_the_projects_settings_and_json_logs(tmp_path):
     env = _env(tmp_path, DJANGO_LOG_JSON="1")
     _manage(env, "migrate", "-v0")
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [
             str(Path(sys.executable).parent / "gunicorn"),
@@ -268,7 +263,7 @@ def test_gunicorn_serves_the_dashboard_with_the_projects_settings_and_json_logs(
 def test_gunicorn_will_not_start_on_a_setting_a_system_check_refuses(tmp_path):
     env = _env(tmp_path, CONVAI_KEY_ENCRYPTION_KEYS="not-a-key")
     started = subprocess.run(
-        [str(Path(sys.executable).parent / "gunicorn"), "--bind", f"127.0.0.1:{_free_port()}"],
+        [str(Path(sys.executable).parent / "gunicorn"), "--bind", f"127.0.0.1:{free_port()}"],
         cwd=ROOT,
         env=env,
         capture_output=True,

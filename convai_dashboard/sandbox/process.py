@@ -20,7 +20,7 @@ from pathlib import Path
 _PACKAGE_PARENT = Path(__file__).resolve().parents[2]
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -62,7 +62,7 @@ def wait_for_port(
 def start_sandbox_process(*args: str, startup_timeout: float = 60) -> Iterator[str]:
     """Runs `python -m convai_dashboard.sandbox *args` on a free loopback port; yields its URL
     once it accepts connections, and stops it on exit."""
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "convai_dashboard.sandbox", "--port", str(port), *args],
         cwd=_PACKAGE_PARENT,
@@ -72,12 +72,17 @@ def start_sandbox_process(*args: str, startup_timeout: float = 60) -> Iterator[s
         wait_for_port(port, timeout=startup_timeout, process=process)
         yield f"http://127.0.0.1:{port}"
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process, timeout=10)
+
+
+def stop(process: subprocess.Popen[bytes], *, timeout: float) -> None:
+    """Asks the process to end (SIGTERM), and kills it if it has not within `timeout`."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def main(argv: list[str]) -> int:
