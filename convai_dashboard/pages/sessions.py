@@ -268,26 +268,30 @@ def _transcript_context(
     }
 
 
-# Stands for a move the page shown cannot tell: the store is asked.
-_ASK: Any = object()
+Beside = tuple[ChatSession | None, ChatSession | None]
 
 
-def _moves_on_page(page: listing.SessionPage, chat: ChatSession) -> tuple[Any, Any, Any]:
-    """The previous, next and next unreviewed sessions, as far as the page of the list shown
-    tells them (its rows are the list's, in its order), else _ASK: a session clicked in the
-    list costs no query for its moves, one opened from a link or at a page's edge does."""
+def _moves_on_page(
+    page: listing.SessionPage, chat: ChatSession
+) -> tuple[Beside | None, ChatSession | None]:
+    """The sessions before and after `chat`, and the next unreviewed one, as far as the page
+    of the list shown tells them (its rows are the list's, in its order); None for what it
+    cannot tell. A session clicked in the list costs no query for its moves; one opened from a
+    link, or at a page's edge, does."""
     rows = page.sessions
     at = next((n for n, row in enumerate(rows) if row.pk == chat.pk), None)
     if at is None:
-        return _ASK, _ASK, _ASK
-    previous = rows[at - 1] if at > 0 else None if page.is_first else _ASK
-    following = rows[at + 1] if at + 1 < len(rows) else None if page.is_last else _ASK
-    if _ASK in (previous, following):
-        previous = following = _ASK  # one call of listing.neighbours finds both
-    unreviewed = next(
-        (row for row in rows[at + 1 :] if row.review_status == ReviewStatus.UNREVIEWED), _ASK
+        return None, None
+    beyond_the_page = (at == 0 and not page.is_first) or (at + 1 == len(rows) and not page.is_last)
+    beside = (
+        None
+        if beyond_the_page
+        else (rows[at - 1] if at > 0 else None, rows[at + 1] if at + 1 < len(rows) else None)
     )
-    return previous, following, unreviewed
+    unreviewed = next(
+        (row for row in rows[at + 1 :] if row.review_status == ReviewStatus.UNREVIEWED), None
+    )
+    return beside, unreviewed
 
 
 def _moves(context: dict[str, Any], chat: ChatSession) -> dict[str, Link | None]:
@@ -296,10 +300,9 @@ def _moves(context: dict[str, Any], chat: ChatSession) -> dict[str, Link | None]
     also moves the list, so the list, the open session and the URL stay in step."""
     sessions, sort, page = context["_sessions"], context["sort"], context["page"]
     shown = {row.pk for row in page.sessions}
-    previous, following, unreviewed = _moves_on_page(page, chat)
-    if previous is following is _ASK:
-        previous, following = listing.neighbours(sessions, sort, chat)
-    if unreviewed is _ASK:
+    beside, unreviewed = _moves_on_page(page, chat)
+    previous, following = beside or listing.neighbours(sessions, sort, chat)
+    if unreviewed is None:
         unreviewed = listing.first_after(
             sessions.filter(review_status=ReviewStatus.UNREVIEWED).exclude(pk=chat.pk), sort, chat
         )
