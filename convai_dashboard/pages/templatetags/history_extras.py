@@ -1,13 +1,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 from django import template
-from django.utils.safestring import SafeString
 
 from convai_dashboard.history.models import ConvaiCharacter, Line
-from convai_dashboard.history.text import Term, highlight
 
 register = template.Library()
 
@@ -26,18 +23,6 @@ def duration(seconds: float | None) -> str:
     return f"{minutes // 60} h {minutes % 60} min"
 
 
-@register.filter
-def marked(text: str, terms: list[Term]) -> SafeString:
-    """The text, escaped, with what a search found in <mark>."""
-    return highlight(text, terms)
-
-
-@register.filter
-def snippet(text: str, terms: list[Term]) -> SafeString:
-    """Like `marked`, cut to the part around the first match of a long text."""
-    return highlight(text, terms, width=240)
-
-
 _KIND_LABELS = {"player": "Player", "trigger": "Game trigger", "event": "Game event"}
 
 
@@ -47,12 +32,6 @@ def speaker_label(line: Line, character: ConvaiCharacter) -> str:
     if line.kind == "character":
         return character.display_name
     return _KIND_LABELS.get(line.kind, line.speaker)
-
-
-@register.filter
-def lookup(mapping: dict[Any, Any], key: Any) -> Any:
-    """`mapping[key]`, or None: for the per-row and per-line maps the views build."""
-    return mapping.get(key) if mapping else None
 
 
 @register.filter

@@ -250,7 +250,7 @@ class _TranscriptUrls:
         self.transcript = reverse("session", args=ids)
         self.flag = url_maker("flag_new", *ids)
         self.bug_report = url_maker("bug_report", *ids)
-        # The `?list_query={{ list_query|urlencode }}` of review/_line_tools.html.
+        # The flag form's way back to the list as it was (its `list_query`), urlencoded.
         self.flag_query = f"?list_query={quote(list_query, safe='/')}" if list_query else ""
 
 
