@@ -11,6 +11,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ __all__ = [
     "ROOT",
     "deployed_settings",
     "django_on_scratch_database",
+    "every_transcript",
     "free_port",
     "gunicorn",
     "hold",
@@ -85,6 +87,21 @@ def median_ratio(
         statistics.median(theirs) * 1000,
         statistics.median(a / b for a, b in zip(ours, theirs, strict=True)),
     )
+
+
+def every_transcript(client: Any, concurrency: int) -> tuple[Any, dict[str, Any]]:
+    """The sandbox's large character's session list, and every transcript by session ID, as
+    the client parses them, fetched as a sync fetches them: `concurrency` requests in flight
+    on the client's pool."""
+    from convai_dashboard.sandbox import LARGE_CHARACTER_ID
+
+    listed = client.list_sessions(LARGE_CHARACTER_ID)
+    ids = [summary.session_id for summary in listed]
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        fetched = pool.map(
+            lambda session_id: client.get_transcript(LARGE_CHARACTER_ID, session_id), ids
+        )
+        return listed, dict(zip(ids, fetched, strict=True))
 
 
 def peak_mb() -> float:

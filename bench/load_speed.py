@@ -15,39 +15,20 @@ from __future__ import annotations
 import argparse
 import io
 import os
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from itertools import batched
 
-from _setup import django_on_scratch_database, sandbox_process
+from _setup import django_on_scratch_database, every_transcript, sandbox_process
 
 
 def prefetched(url: str, concurrency: int = 8):  # type: ignore[no-untyped-def]
     """The character's session list and every transcript by session ID, as the client parses
     them."""
     from convai_dashboard.convai.configured import client_for
-    from convai_dashboard.sandbox import DEMO_KEY, LARGE_CHARACTER_ID
+    from convai_dashboard.sandbox import DEMO_KEY
 
-    transcripts = {}
-    lock = threading.Lock()
     with client_for(DEMO_KEY, base_url=url, pool_size=concurrency) as client:
-        listed = client.list_sessions(LARGE_CHARACTER_ID)
-        pending = iter(listed)
-
-        def fetch_until_none_left() -> None:
-            while True:
-                with lock:
-                    summary = next(pending, None)
-                if summary is None:
-                    return
-                records = client.get_transcript(LARGE_CHARACTER_ID, summary.session_id)
-                transcripts[summary.session_id] = records
-
-        with ThreadPoolExecutor(max_workers=concurrency) as pool:
-            for worker in [pool.submit(fetch_until_none_left) for _ in range(concurrency)]:
-                worker.result()
-    return listed, transcripts
+        return every_transcript(client, concurrency)
 
 
 def main() -> None:

@@ -13,11 +13,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 
-from _setup import django_on_scratch_database, hold, sandbox_process
+from _setup import django_on_scratch_database, every_transcript, hold, sandbox_process
 
 
 def fetch_only(url: str, concurrency: int) -> tuple[float, float]:
@@ -27,17 +25,7 @@ def fetch_only(url: str, concurrency: int) -> tuple[float, float]:
     from django.conf import settings
 
     from convai_dashboard.convai.configured import client_for
-    from convai_dashboard.sandbox import DEMO_KEY, LARGE_CHARACTER_ID
-
-    lock = threading.Lock()
-
-    def fetch_until_none_left() -> None:
-        while True:
-            with lock:
-                session_id = next(pending, None)
-            if session_id is None:
-                return
-            client.get_transcript(LARGE_CHARACTER_ID, session_id)
+    from convai_dashboard.sandbox import DEMO_KEY
 
     # The options the sync gives its client (history.sync._with_a_holders_key).
     with client_for(
@@ -48,10 +36,7 @@ def fetch_only(url: str, concurrency: int) -> tuple[float, float]:
         max_retry_after=settings.SYNC_MAX_RETRY_AFTER,
     ) as client:
         start, cpu = time.perf_counter(), time.process_time()
-        pending = (s.session_id for s in client.list_sessions(LARGE_CHARACTER_ID))
-        with ThreadPoolExecutor(max_workers=concurrency) as pool:
-            for worker in [pool.submit(fetch_until_none_left) for _ in range(concurrency)]:
-                worker.result()
+        every_transcript(client, concurrency)
         return time.perf_counter() - start, time.process_time() - cpu
 
 
