@@ -148,7 +148,8 @@ AUTH_PASSWORD_VALIDATORS = [
 # server far more than the attacker.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # ModelBackend's sign-in; a page reads the user's preferences with the user (a query less).
+    "convai_dashboard.accounts.backends.PasswordBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from convai_dashboard.accounts.models import ApiKey, CharacterAccess
@@ -224,3 +226,13 @@ def test_another_users_key_cannot_be_chosen_for_a_character(owner_client, outsid
     )
     assert response.status_code == 400
     assert not CharacterAccess.objects.exists()
+
+
+def test_a_page_reads_the_readers_preferences_with_the_reader(owner_client):
+    owner_client.post(reverse("preferences"), {"theme": "dark", "next": reverse("keys")})
+    with CaptureQueriesContext(connection) as queries:
+        page = owner_client.get(reverse("keys"))
+    assert b'data-theme="dark"' in page.content
+    read_alone = [q["sql"] for q in queries if q["sql"].startswith('SELECT "accounts_preferences"')]
+    assert read_alone == []
+    assert any("accounts_preferences" in q["sql"] for q in queries)  # joined to the user's row

@@ -153,4 +153,8 @@ class Preferences(models.Model):
         """The user's preferences, or the defaults (unsaved) for a user who set none."""
         if not user.is_authenticated:
             return cls()
-        return cls.objects.filter(user_id=user.pk).first() or cls(user_id=user.pk)
+        try:
+            # Read with the user when the sign-in backend loaded it (accounts.backends).
+            return user.preferences  # type: ignore[union-attr]
+        except cls.DoesNotExist:
+            return cls(user_id=user.pk)
