@@ -69,6 +69,10 @@ class ConvaiCharacterQuerySet(models.QuerySet["ConvaiCharacter"]):
     def held_by(self, user: AbstractBaseUser | AnonymousUser, character_id: str) -> ConvaiCharacter:
         """The history of a character the user holds, made when it is first needed. Raises
         CharacterAccess.DoesNotExist when the user holds no active access to it."""
+        # Every page of a character starts here: one query once its history exists.
+        held = self.for_user(user).filter(character_id=character_id).first()
+        if held is not None:
+            return held
         access = CharacterAccess.objects.for_user(user).active().get(character_id=character_id)
         character, _ = self.get_or_create(character_id=character_id, defaults={"name": access.name})
         return character

@@ -298,7 +298,9 @@ def _moves(context: dict[str, Any], chat: ChatSession) -> dict[str, Link | None]
     """Links to the previous and next sessions of the list, as filtered and sorted, and to
     the next unreviewed one. Each keeps the list's query; one that leads off the page shown
     also moves the list, so the list, the open session and the URL stay in step."""
-    sessions, sort, page = context["_sessions"], context["sort"], context["page"]
+    sort, page = context["sort"], context["page"]
+    # A move needs of a session only what its link and cursor name.
+    sessions = context["_sessions"].only("session_id", listing.SORTS[sort][0])
     shown = {row.pk for row in page.sessions}
     beside, unreviewed = _moves_on_page(page, chat)
     previous, following = beside or listing.neighbours(sessions, sort, chat)
