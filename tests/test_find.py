@@ -11,7 +11,7 @@ import pytest
 from django.db import connection
 
 from convai_dashboard.history import fetch, search
-from convai_dashboard.history.search import NEWEST_WALKED, search_lines
+from convai_dashboard.history.search import NEWEST_COUNTED, NEWEST_WALKED, search_lines
 from convai_dashboard.history.text import parse_query
 from tests.factories import make_character, make_interaction, make_session
 
@@ -281,6 +281,27 @@ def test_words_that_rarely_meet_are_found_page_by_page(
         before = page.next_before
     assert found == expected
     assert search_lines(owner, query).total_lines == len(expected)
+
+
+# PostgreSQL counts several terms among the newest lines first, then from its indexes when
+# fewer than the cap are there: the newest 3 lines hold none of the matches, 12 four, and
+# 20,000 all fifteen.
+@pytest.mark.parametrize("newest", [3, 12, NEWEST_COUNTED])
+def test_several_words_count_alike_wherever_their_lines_are(owner, monkeypatch, newest):
+    character = make_character(owner, sessions_refreshed_at=DAY)
+    for n in range(3):
+        session = make_session(character, session_id=f"s{n}", transcript_fetched_at=DAY)
+        for m in range(10):
+            make_interaction(session, ("User", f"the help gate {m}" if m % 2 else f"gate {m}"))
+    make_interaction(session, *[("User", "No delays are reported.")] * 4)
+    monkeypatch.setattr(search, "NEWEST_COUNTED", newest)
+    monkeypatch.setattr(search, "COUNT_UP_TO", 10)
+    capped = search_lines(owner, "gate help", limit=2)
+    assert (capped.total_lines, capped.capped) == (11, True)
+    monkeypatch.setattr(search, "COUNT_UP_TO", 50)
+    for query in ("gate help", '"help gate"'):
+        counted = search_lines(owner, query, limit=2)
+        assert (counted.total_lines, counted.total_sessions) == (15, 3), query
 
 
 def test_postgresql_is_told_that_random_reads_are_cheap(db):
