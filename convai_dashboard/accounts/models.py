@@ -155,6 +155,6 @@ class Preferences(models.Model):
             return cls()
         try:
             # Read with the user when the sign-in backend loaded it (accounts.backends).
-            return user.preferences  # type: ignore[union-attr]
+            return user.preferences  # type: ignore[attr-defined]
         except cls.DoesNotExist:
             return cls(user_id=user.pk)
