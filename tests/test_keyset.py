@@ -184,6 +184,30 @@ def _opened(href: str | None) -> str | None:
 
 
 @pytest.mark.parametrize("sort", listing.SORTS)
+def test_a_move_off_the_page_shows_the_list_from_the_session_it_opens(
+    tied, sort, owner_client, settings
+):
+    # Sessions opened from a link, with the list's first page of 7 beside them, filtered by
+    # memory, which some of them do not pass themselves: "next" and "next unreviewed" lead off
+    # the page, and the page they move the list to starts with the session they open.
+    settings.SESSIONS_PER_PAGE = 7
+    checked = 0
+    for session in tied.sessions.order_by("pk")[:40]:
+        response = owner_client.get(
+            f"/characters/{tied.character_id}/sessions/{session.session_id}/",
+            {"memory": "yes", "sort": sort},
+        )
+        for name in ("next", "next_unreviewed"):
+            move = response.context[name]
+            if move is None or move["on_page"]:
+                continue
+            shown = owner_client.get(move["href"]).context["page"].sessions
+            assert shown[0].session_id == _opened(move["href"]), (session.session_id, name)
+            checked += 1
+    assert checked > 20  # moves off the page were met
+
+
+@pytest.mark.parametrize("sort", listing.SORTS)
 def test_moves_read_from_the_page_shown_are_those_the_store_finds(
     tied, sort, owner_client, settings
 ):

@@ -299,12 +299,21 @@ def _moves(context: dict[str, Any], chat: ChatSession) -> dict[str, Link | None]
     the next unreviewed one. Each keeps the list's query; one that leads off the page shown
     also moves the list, so the list, the open session and the URL stay in step."""
     sort, page = context["sort"], context["page"]
-    # A move needs of a session only what its link and cursor name.
-    sessions = context["_sessions"].only("session_id", listing.SORTS[sort][0])
+    # A move needs of a session only what its link and cursor name, and whether it is reviewed.
+    sessions = context["_sessions"].only("session_id", "review_status", listing.SORTS[sort][0])
     shown = {row.pk for row in page.sessions}
     beside, unreviewed = _moves_on_page(page, chat)
     previous, following = beside or listing.neighbours(sessions, sort, chat)
-    if unreviewed is None:
+    # The next session is also the next unreviewed one, as it is through a backlog: the link is
+    # the same as "next", without the two queries that would find it and the page it starts.
+    unreviewed_is_next = (
+        unreviewed is None
+        and following is not None
+        and following.review_status == ReviewStatus.UNREVIEWED
+    )
+    if unreviewed_is_next:
+        unreviewed = following
+    elif unreviewed is None:
         unreviewed = listing.first_after(
             sessions.filter(review_status=ReviewStatus.UNREVIEWED).exclude(pk=chat.pk), sort, chat
         )
@@ -327,10 +336,16 @@ def _moves(context: dict[str, Any], chat: ChatSession) -> dict[str, Link | None]
         return {"after": listing.encode_cursor(before_it, sort)} if before_it else {}
 
     cursor = listing.encode_cursor(chat, sort)
+
+    def after_this() -> dict[str, str]:
+        return {"after": cursor}
+
     return {
         "previous": move(previous, lambda: {"before": cursor}),
-        "next": move(following, lambda: {"after": cursor}),
-        "next_unreviewed": move(unreviewed, lambda: starting_at(unreviewed)),
+        "next": move(following, after_this),
+        "next_unreviewed": move(
+            unreviewed, after_this if unreviewed_is_next else lambda: starting_at(unreviewed)
+        ),
     }
 
 
