@@ -182,10 +182,18 @@ def signed_in_cookie(user: Any) -> tuple[str, str]:
 
 
 def gunicorn(
-    env: dict[str, str], port: int, log: Path, *, workers: int, threads: int | None = None
+    env: dict[str, str],
+    port: int,
+    log: Path,
+    *,
+    workers: int,
+    threads: int | None = None,
+    checkout: Path = ROOT,
 ) -> subprocess.Popen[bytes]:
     """The project under gunicorn, as gunicorn.conf.py sets it up (threads too, unless
-    given), on a loopback port; its log goes to `log`."""
+    given), on a loopback port; its log goes to `log`. `checkout` is the copy of the project
+    it serves: gunicorn puts its working directory first on the import path, ahead of the
+    virtualenv's editable install of this one."""
     command = [
         str(Path(sys.executable).parent / "gunicorn"),
         "--bind",
@@ -196,7 +204,9 @@ def gunicorn(
     if threads is not None:
         command += ["--threads", str(threads)]
     with log.open("wb") as out:
-        return subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        return subprocess.Popen(
+            command, cwd=checkout, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
 
 
 @contextmanager
