@@ -101,6 +101,15 @@ def _several_words_on_postgresql(terms: list[Term]) -> bool:
     return connection.vendor == "postgresql" and (len(terms) > 1 or len(terms[0].words) > 1)
 
 
+def _newest_lines(owned: str) -> str:
+    """SELECT the newest lines of these characters (`owned`, from _owned), with what a walk
+    checks of each, up to a LIMIT given as the last parameter."""
+    return (
+        f"SELECT l.id, l.session_id, l.search_vector FROM {Line._meta.db_table} l "
+        f"WHERE {owned} ORDER BY l.id DESC LIMIT %s"
+    )
+
+
 def matching_line_ids(
     terms: list[Term], character_ids: list[int], before: int | None, limit: int
 ) -> list[int]:
@@ -129,7 +138,7 @@ def _walk_then_collect(
     """
     line = Line._meta.db_table
     owned, owned_params = _owned(character_ids, before)
-    newest = f"SELECT l.id, l.search_vector FROM {line} l WHERE {owned} ORDER BY l.id DESC LIMIT %s"
+    newest = _newest_lines(owned)
     newest_params = [*owned_params, NEWEST_WALKED]
     query = _tsquery(terms)
     with connection.cursor() as cursor:
@@ -192,13 +201,11 @@ def _count_among_newest(terms: list[Term], character_ids: list[int], up_to: int)
     (`flight gate`, in 103,662 of 1.3 million lines) had PostgreSQL's index build a bitmap of
     every line they meet in, 33 ms, to count the first 1,001; walking the newest lines finds
     them in 6 (docs/performance.md)."""
-    line = Line._meta.db_table
     owned, params = _owned(character_ids, None)
-    newest = f"SELECT l.id, l.session_id, l.search_vector FROM {line} l WHERE {owned} "
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT count(*), count(DISTINCT session_id) FROM (SELECT session_id FROM "
-            f"({newest} ORDER BY l.id DESC LIMIT %s) AS newest "
+            f"({_newest_lines(owned)}) AS newest "
             "WHERE search_vector @@ to_tsquery('simple', %s) LIMIT %s) AS found",
             [*params, NEWEST_COUNTED, _tsquery(terms), up_to + 1],
         )

@@ -336,16 +336,13 @@ def _moves(context: dict[str, Any], chat: ChatSession) -> dict[str, Link | None]
         return {"after": listing.encode_cursor(before_it, sort)} if before_it else {}
 
     cursor = listing.encode_cursor(chat, sort)
-
-    def after_this() -> dict[str, str]:
-        return {"after": cursor}
-
+    to_next = move(following, lambda: {"after": cursor})
     return {
         "previous": move(previous, lambda: {"before": cursor}),
-        "next": move(following, after_this),
-        "next_unreviewed": move(
-            unreviewed, after_this if unreviewed_is_next else lambda: starting_at(unreviewed)
-        ),
+        "next": to_next,
+        "next_unreviewed": to_next
+        if unreviewed_is_next
+        else move(unreviewed, lambda: starting_at(unreviewed)),
     }
 
 
