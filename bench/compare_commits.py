@@ -17,20 +17,28 @@ signs in through its own sign-in page, as a browser does.
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import requests
-from _setup import ROOT, deployed_settings, free_port, gunicorn, running, timed_in_turn
-from peer_datasette import SQLITE_STORE, copy_store, in_a_process, project_paths
+from _setup import ROOT, free_port, gunicorn, running, timed_in_turn
+from peer_datasette import (
+    SQLITE_STORE,
+    Server,
+    client,
+    copy_store,
+    in_a_process,
+    project_env,
+    project_paths,
+    read_store,
+    served_as_deployed,
+)
 
 PAGES = [
     "first",
@@ -78,8 +86,7 @@ def checked_out(commit: str | None) -> Iterator[Path]:
 
 
 def signed_in(base: str) -> requests.Session:
-    http = requests.Session()
-    http.trust_env = False
+    http = client()
     http.get(f"{base}/login/", timeout=30)
     answer = http.post(
         f"{base}/login/",
@@ -97,16 +104,6 @@ def signed_in(base: str) -> requests.Session:
     return http
 
 
-def fetcher(http: requests.Session, url: str) -> Callable[[], str]:
-    def fetch() -> str:
-        response = http.get(url, timeout=60, allow_redirects=False)
-        if response.status_code != 200:
-            sys.exit(f"{url} answered {response.status_code}")
-        return response.text
-
-    return fetch
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("before", help="the commit before")
@@ -118,17 +115,16 @@ def main() -> None:
     names = options.pages.split(",")
     if unknown := set(names) - set(PAGES):
         sys.exit(f"No page named {', '.join(sorted(unknown))}; choose from {', '.join(PAGES)}")
-    deployed_settings()
-    os.environ.update(DJANGO_HTTPS="0", DJANGO_ALLOWED_HOSTS="127.0.0.1", DJANGO_LOG_JSON="0")
+    served_as_deployed()
     logs = Path(tempfile.mkdtemp(prefix="convai-compare-logs-"))
     with tempfile.TemporaryDirectory(prefix="convai-compare-") as scratch, ExitStack() as started:
         copy = Path(scratch) / "store.sqlite3"
         copy_store(Path(options.sqlite), copy)
         database = f"sqlite:///{copy}"
-        store = in_a_process(database, collect_static=False)
+        store = in_a_process(read_store, database, False)
         paths = dict(zip(PAGES, project_paths(store), strict=True))
-        env = {**os.environ, "DATABASE_URL": database, "CONVAI_API_URL": "http://127.0.0.1:9"}
-        sides = []
+        env = project_env(database)
+        bases = []
         for n, commit in enumerate([options.before, options.after]):
             checkout = started.enter_context(checked_out(commit))
             subprocess.run(
@@ -141,11 +137,9 @@ def main() -> None:
             log = logs / f"gunicorn-{n}.log"
             server = gunicorn(env, port, log, workers=2, checkout=checkout)
             started.enter_context(running(server, port))
-            sides.append(f"http://127.0.0.1:{port}")
-        spawn = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=1, mp_context=spawn) as pool:
-            pool.submit(_set_password, database).result()
-        clients = [signed_in(base) for base in sides]
+            bases.append(f"http://127.0.0.1:{port}")
+        in_a_process(_set_password, database)
+        sides = [Server(base, signed_in(base)) for base in bases]
         print(
             f"{options.before} (before) against {options.after or 'the working tree'} (after): "
             f"{options.rounds} rounds, each page asked of both in turn. Milliseconds, median."
@@ -153,9 +147,7 @@ def main() -> None:
         print("| page | before | after | after / before |")
         print("| --- | --- | --- | --- |")
         for name in names:
-            fetches = [
-                fetcher(http, base + paths[name]) for http, base in zip(clients, sides, strict=True)
-            ]
+            fetches = [side.fetcher(paths[name]) for side in sides]
             before, after = timed_in_turn(fetches, options.rounds)
             ratio = statistics.median(b / a for a, b in zip(before, after, strict=True))
             print(

@@ -163,10 +163,11 @@ def read_store(database_url: str, collect_static: bool) -> Store:
     )
 
 
-def in_a_process(database_url: str, collect_static: bool) -> Store:
+def in_a_process[T](call: Callable[..., T], *args: object) -> T:
+    """`call(*args)` in a new process: Django is set up once a process, on one database."""
     spawn = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=1, mp_context=spawn) as pool:
-        return pool.submit(read_store, database_url, collect_static).result()
+        return pool.submit(call, *args).result()
 
 
 def project_paths(store: Store) -> list[str]:
@@ -343,13 +344,26 @@ def serve_with_datasette(
         return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
 
 
+def served_as_deployed() -> None:
+    """Sets this process's environment, which its servers and the processes that sign in
+    inherit, as deployed: DEBUG off, on plain HTTP on the loopback, with the same secrets."""
+    deployed_settings()
+    os.environ.update(DJANGO_HTTPS="0", DJANGO_ALLOWED_HOSTS="127.0.0.1", DJANGO_LOG_JSON="0")
+
+
+def project_env(database_url: str, *, cache: bool = True) -> dict[str, str]:
+    """The environment the project is served with, on `database_url`."""
+    # Nothing listens on port 9: a page that asked Convai would fail fast (none should).
+    env = {**os.environ, "DATABASE_URL": database_url, "CONVAI_API_URL": "http://127.0.0.1:9"}
+    if not cache:
+        env["DASHBOARD_CACHE"] = "off"
+    return env
+
+
 def serve_the_project(
     database_url: str, port: int, log: Path, options: argparse.Namespace
 ) -> subprocess.Popen[bytes]:
-    # Nothing listens on port 9: a page that asked Convai would fail fast (none should).
-    env = {**os.environ, "DATABASE_URL": database_url, "CONVAI_API_URL": "http://127.0.0.1:9"}
-    if options.no_cache:
-        env["DASHBOARD_CACHE"] = "off"
+    env = project_env(database_url, cache=not options.no_cache)
     return gunicorn(env, port, log, workers=options.workers)
 
 
@@ -408,10 +422,7 @@ def main() -> None:
         sys.exit("Datasette is a bench-only dependency: .venv/bin/pip install -e '.[dev,bench]'")
     from datasette.version import __version__ as datasette_version
 
-    # The servers and the processes that sign in inherit this process's settings: as
-    # deployed, DEBUG off, on plain HTTP on the loopback, with the same secrets.
-    deployed_settings()
-    os.environ.update(DJANGO_HTTPS="0", DJANGO_ALLOWED_HOSTS="127.0.0.1", DJANGO_LOG_JSON="0")
+    served_as_deployed()
     logs = Path(tempfile.mkdtemp(prefix="convai-peer-logs-"))
     with (
         tempfile.TemporaryDirectory(prefix="convai-peer-") as scratch,
@@ -422,7 +433,7 @@ def main() -> None:
         databases = [f"sqlite:///{copy}"] + ([] if options.no_postgres else [options.postgres])
         stores, projects = [], []
         for n, database in enumerate(databases):
-            stores.append(in_a_process(database, collect_static=n == 0))
+            stores.append(in_a_process(read_store, database, n == 0))
             port = free_port()
             log = logs / f"gunicorn-{n}.log"
             started.enter_context(running(serve_the_project(database, port, log, options), port))
