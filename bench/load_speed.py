@@ -4,8 +4,10 @@ bulk path, in the same database in the same run of this script.
 The baseline fetches every session and transcript of the sandbox's large character first (not
 timed), then times only `store.store_session_list` and `store.store_transcripts` (in chunks of
 --chunk transcripts) storing them under a character of its own. The command then runs as a user
-runs it: its own sandbox process, its own sync. The baseline goes first, so the command works on
-tables already holding the baseline's rows: if anything, that weighs against the command.
+runs it: its own sandbox process (the key and the character are checked through it), the
+history generated in a process of its own and stored, and the sync through the sandbox that
+follows. The baseline goes first, so the command works on tables already holding the
+baseline's rows: if anything, that weighs against the command.
 
     .venv/bin/python bench/load_speed.py [--sessions 10000] [--chunk 500]
 """
