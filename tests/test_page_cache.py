@@ -1,7 +1,7 @@
-"""The caches of the reading pages: a transcript's lines, as rendered (pages/templatetags/
-page_rows.py), and a page of search results (pages/search.py). A page served from them still
-shows what a sync stored since and every review action, at once; the session list is never
-cached."""
+"""The caches of the reading pages: a transcript's lines and a page of the session list's rows,
+as rendered (pages/templatetags/page_rows.py), the rows of a page of the list as read
+(pages/sessions.py), and a page of search results (pages/search.py). A page served from them
+still shows what a sync stored since and every review action, at once."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from convai_dashboard.convai.records import SessionSummary, Turn
 from convai_dashboard.history import store
 from convai_dashboard.history.models import ChatSession, Line, ReviewStatus
 from convai_dashboard.review.models import FlagCategory, FlagStatus
-from tests.factories import make_character, make_flag, make_key
+from tests.factories import make_character, make_flag, make_key, make_tag
 
 pytestmark = pytest.mark.django_db
 
@@ -234,3 +234,68 @@ def test_a_review_action_counts_at_once_in_a_list_filtered_by_status(owner_clien
     )
     page = list_page(owner_client, character, f"?status={ReviewStatus.APPROVED}")
     assert "<strong>1</strong> of 1 session match" in page
+
+
+def reads_the_list(client, character, query: str = "") -> bool:
+    with CaptureQueriesContext(connection) as queries:
+        list_page(client, character, query)
+    # Of the list page's queries, only the one reading its rows asks for this column.
+    return any("first_player_line" in query["sql"] for query in queries.captured_queries)
+
+
+def test_a_page_of_the_list_shown_again_comes_from_the_cache(owner_client, stored):
+    character, _ = stored
+    assert reads_the_list(owner_client, character)
+    assert not reads_the_list(owner_client, character)
+    assert reads_the_list(owner_client, character, "?sort=oldest")
+    assert not reads_the_list(owner_client, character, "?sort=oldest")
+
+
+def test_a_sync_storing_a_transcript_shows_it_at_once_in_the_cached_list(owner_client, stored):
+    character, _ = stored
+    store.store_session_list(
+        character, [SessionSummary("s1", T0, False), SessionSummary("s2", T0 + timedelta(1), False)]
+    )
+    assert "not fetched" in list_page(owner_client, character)
+    store.store_transcript(
+        character.sessions.get(session_id="s2"),
+        said(("Any gold?", "Only the gold."), ("And?", "Nothing.")),
+    )
+    page = list_page(owner_client, character)
+    assert "not fetched" not in page and "2 interactions" in page
+
+
+def test_a_review_status_shows_at_once_in_the_cached_list(owner_client, stored):
+    character, session = stored
+    assert "status-approved" not in list_page(owner_client, character)
+    assert "/sessions/s1/" in list_page(owner_client, character, "?status=unreviewed")
+    owner_client.post(
+        reverse("session_status", args=[character.character_id, session.session_id]),
+        {"status": ReviewStatus.APPROVED},
+    )
+    assert "status-approved" in list_page(owner_client, character)
+    # The filter on the status, read before the change, no longer lets the session through.
+    assert "/sessions/s1/" not in list_page(owner_client, character, "?status=unreviewed")
+    assert "/sessions/s1/" in list_page(owner_client, character, "?status=approved")
+
+
+def test_a_session_tagged_shows_at_once_in_a_list_filtered_by_its_tag(owner_client, stored):
+    character, session = stored
+    tag = make_tag(character, "needs-vo")
+    assert "/sessions/s1/" not in list_page(owner_client, character, "?tag=needs-vo")
+    owner_client.post(
+        reverse("session_tag", args=[character.character_id, session.session_id]),
+        {"name": tag.name, "colour": ""},
+    )
+    page = list_page(owner_client, character, "?tag=needs-vo")
+    assert "/sessions/s1/" in page and '<span class="tag tag-blue">needs-vo</span>' in page
+
+
+def test_a_rows_marks_show_at_once_in_the_cached_list(owner_client, stored):
+    character, session = stored
+    unread = f'id="unread-{session.pk}" title'
+    assert unread in list_page(owner_client, character)
+    page_of(owner_client, character, session)  # opened: read
+    assert unread not in list_page(owner_client, character)
+    make_flag(Line.objects.get(session=session, speaker="Character"))
+    assert "1 open flag" in list_page(owner_client, character)

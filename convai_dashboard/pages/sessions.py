@@ -13,6 +13,7 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
@@ -81,14 +82,7 @@ def list_position(request: HtmxHttpRequest, character: ConvaiCharacter) -> dict[
     data: dict[str, Any] = (
         form.cleaned_data if valid else {"sort": "newest", "after": None, "before": None}
     )
-    page = listing.page_of(
-        sessions.only(*LIST_FIELDS),
-        data["sort"],
-        after=data["after"],
-        before=data["before"],
-        last=bool(data.get("last")),
-        size=settings.SESSIONS_PER_PAGE,
-    )
+    page = _page(character, sessions, data, form.filters_set() if valid else set())
     return {
         "character": character,
         "filters": form,
@@ -103,6 +97,45 @@ def list_position(request: HtmxHttpRequest, character: ConvaiCharacter) -> dict[
         "_sessions": sessions,
         "_known_count": known_count,
     }
+
+
+def _page(
+    character: ConvaiCharacter,
+    sessions: QuerySet[ChatSession],
+    data: dict[str, Any],
+    filters: set[str],
+) -> listing.SessionPage:
+    """The page of the list the form's `data` asks for, from the cache kept
+    under the character's stored_version and review_version, which every write to what a row
+    shows counts up (the store, and a review status): reading and building its 50 rows was a
+    tenth of a transcript page. A tag's sessions change with no version, so a list filtered
+    by tag is always read."""
+    position = (data["sort"], data["after"], data["before"], bool(data.get("last")))
+    sort, after, before, last = position
+
+    def read() -> listing.SessionPage:
+        return listing.page_of(
+            sessions.only(*LIST_FIELDS),
+            sort,
+            after=after,
+            before=before,
+            last=last,
+            size=settings.SESSIONS_PER_PAGE,
+        )
+
+    if "tag" in filters:
+        return read()
+    shown = (
+        character.pk,
+        character.stored_version,
+        character.review_version,
+        position,
+        sorted((name, data[name]) for name in filters),
+        # Days of a date filter begin at midnight where the reader is.
+        timezone.get_current_timezone_name(),
+        settings.SESSIONS_PER_PAGE,
+    )
+    return kept("list-page", shown, read)
 
 
 def list_context(
@@ -346,6 +379,12 @@ def _moves(context: dict[str, Any], chat: ChatSession) -> dict[str, Link | None]
     }
 
 
+def _stored_since(character: ConvaiCharacter) -> None:
+    """The character's stored_version after this request stored something: the store counts
+    it up in the database, and the list shown next is cached under it."""
+    character.refresh_from_db(fields=["stored_version"])
+
+
 def _lost_access(request: HtmxHttpRequest, outcome: fetch.Outcome) -> HttpResponse:
     messages.error(
         request,
@@ -372,6 +411,7 @@ def refresh(request: HtmxHttpRequest, character_id: str) -> HttpResponse:
     outcome = fetch.refresh_list(character, request.user)
     if outcome.lost_access:
         return _lost_access(request, outcome)
+    _stored_since(character)
     then = _next_page(request) if outcome.ok else None
     if wants_fragment(request) and then is None:
         context = list_context(request, character, None if outcome.ok else outcome.message)
@@ -391,6 +431,7 @@ def refetch_transcript(
     character = held_character(request, character_id)
     chat = get_object_or_404(character.sessions, session_id=session_id)
     error = fetch.transcript_error(chat, request.user)
+    _stored_since(character)
     # The list's query string comes along, so the pane's moves follow the list as filtered;
     # htmx replaces the pane alone, which needs only the list's position.
     context = (list_position if wants_fragment(request) else list_context)(request, character)

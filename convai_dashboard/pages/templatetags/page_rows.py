@@ -194,16 +194,40 @@ def session_rows(context: template.Context) -> SafeString:
     query: str = context.get("list_query") or ""
     opened = context.get("session")
     open_pk = opened.pk if opened else None
-    session_url = url_maker("session", character.character_id)
+    rows: list[ChatSession] = context["page"].sessions
     at = timezone.now()
-    return mark_safe(  # every text is escaped in _session_row
-        "\n".join(
+
+    def rendered() -> str:
+        session_url = url_maker("session", character.character_id)
+        return "\n".join(
             _session_row(
                 row, marks.get(row.pk), session_url(row.session_id), query, row.pk == open_pk, at
             )
-            for row in context["page"].sessions
+            for row in rows
         )
+
+    # Kept under everything the rows show: the rows (their data changes only with one of the
+    # two versions), each row's marks as read for this reader, the open row, the query in the
+    # links, the time zone, and the minute: a row's tooltip says how long ago it started, at
+    # most a minute behind.
+    shown = (
+        character.pk,
+        character.stored_version,
+        character.review_version,
+        [row.pk for row in rows],
+        [_marks_shown(marks.get(row.pk)) for row in rows],
+        open_pk,
+        query,
+        timezone.get_current_timezone_name(),
+        at.replace(second=0, microsecond=0),
     )
+    return mark_safe(kept("session-rows", shown, rendered))  # every text is escaped in _session_row
+
+
+def _marks_shown(mark: RowMarks | None) -> object:
+    if mark is None:
+        return None
+    return mark.unread, mark.open_flags, [(tag.pk, tag.name, tag.colour) for tag in mark.tags]
 
 
 def _line_html(
