@@ -1,12 +1,11 @@
 """Finding on a 100,000-session store: a filtered list page and full-text search, each against
 a view that renders the same rows from a Python list without the database or the cache (a bare
 render), the list both as served again (from its caches) and on a first visit (every cache
-off), and search against
-a LIKE scan of the same lines; the last page of a list against the first; the character's
-overview, for its default period and longer ones, after a store write and from its cache,
-against the list's first page on a first visit; the "Next" and "Previous" pages and a
-transcript's neighbours deep in the list (row 99,900, or 100 rows from the end of a filtered
-list) against the same at row 50, for every sort. All in one run.
+off), and search against a LIKE scan of the same lines; the last page of a list against the
+first; the character's overview, for its default period and longer ones, after a store write
+and from its cache, against the list's first page on a first visit; the "Next" and "Previous"
+pages and a transcript's neighbours deep in the list (row 99,900, or 100 rows from the end of
+a filtered list) against the same at row 50, for every sort. All in one run.
 
 Needs a store filled by `manage.py load_scale_data` (user "demo"), named by DATABASE_URL and
 read with the CONVAI_KEY_ENCRYPTION_KEYS it was filled with:
