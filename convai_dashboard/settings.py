@@ -148,7 +148,7 @@ AUTH_PASSWORD_VALIDATORS = [
 # server far more than the attacker.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    # ModelBackend's sign-in; a page reads the user's preferences with the user (a query less).
+    # ModelBackend's sign-in; the read of the signed-in user on each request is prepared.
     "convai_dashboard.accounts.backends.PasswordBackend",
 ]
 LOGIN_URL = "login"
@@ -200,6 +200,8 @@ SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
+# Django's database sessions; only their read on each request is built once a process.
+SESSION_ENGINE = "convai_dashboard.accounts.sessions"
 _BEHIND_PROXY = env_bool("DJANGO_BEHIND_TLS_PROXY", False)
 if _BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

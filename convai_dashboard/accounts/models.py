@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from convai_dashboard.accounts import crypto
+from convai_dashboard.prepared import Prepared
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -153,8 +154,9 @@ class Preferences(models.Model):
         """The user's preferences, or the defaults (unsaved) for a user who set none."""
         if not user.is_authenticated:
             return cls()
-        try:
-            # Read with the user when the sign-in backend loaded it (accounts.backends).
-            return user.preferences  # type: ignore[attr-defined]
-        except cls.DoesNotExist:
-            return cls(user_id=user.pk)
+        found = _preferences_of(user.pk)
+        return found[0] if found else cls(user_id=user.pk)
+
+
+# Read by every page that shows a user's theme or times (pages.preferences).
+_preferences_of = Prepared(lambda user_id: Preferences.objects.filter(user_id=user_id), int)

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from convai_dashboard.accounts.models import CharacterAccess
 from convai_dashboard.history.holder import Holder
+from convai_dashboard.prepared import Prepared
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -63,16 +64,23 @@ class ConvaiCharacterQuerySet(models.QuerySet["ConvaiCharacter"]):
     def for_user(self, user: AbstractBaseUser | AnonymousUser) -> ConvaiCharacterQuerySet:
         """The histories this user may read: those of characters they hold an active access to.
         Every query that reads history starts here, so anything else is a 404 by construction."""
-        held = CharacterAccess.objects.for_user(user).active().values("character_id")
+        return self.for_owner(user.pk)
+
+    def for_owner(self, owner_id: int | None) -> ConvaiCharacterQuerySet:
+        held = CharacterAccess.objects.filter(owner_id=owner_id).active().values("character_id")
         return self.filter(character_id__in=held)
+
+    def all_held(self, user: AbstractBaseUser | AnonymousUser) -> list[ConvaiCharacter]:
+        """Every history the user may read, oldest first: what a search covers."""
+        return _all_held(user.pk) if isinstance(user.pk, int) else []
 
     def held_by(self, user: AbstractBaseUser | AnonymousUser, character_id: str) -> ConvaiCharacter:
         """The history of a character the user holds, made when it is first needed. Raises
         CharacterAccess.DoesNotExist when the user holds no active access to it."""
         # Every page of a character starts here: one query once its history exists.
-        held = self.for_user(user).filter(character_id=character_id).first()
-        if held is not None:
-            return held
+        held = _held_by(user.pk, character_id) if isinstance(user.pk, int) else []
+        if held:
+            return held[0]
         access = CharacterAccess.objects.for_user(user).active().get(character_id=character_id)
         character, _ = self.get_or_create(character_id=character_id, defaults={"name": access.name})
         return character
@@ -480,3 +488,41 @@ class SyncRun(models.Model):
         if self.started_at is None or self.finished_at is None:
             return None
         return (self.finished_at - self.started_at).total_seconds()
+
+
+def session_of(character: ConvaiCharacter, session_id: str) -> ChatSession | None:
+    """The character's session with Convai's ID, if stored: what a transcript's page opens."""
+    found = _session_of(character.pk, session_id)
+    if not found:
+        return None
+    found[0].character = character
+    return found[0]
+
+
+def latest_sync_run(character: ConvaiCharacter) -> SyncRun | None:
+    """The character's newest sync run, which every page of its list shows."""
+    found = _latest_run(character.pk)
+    return found[0] if found else None
+
+
+# The queries every page of a character, and every search, starts with.
+_held_by = Prepared(
+    lambda owner_id, character_id: ConvaiCharacter.objects.for_owner(owner_id).filter(
+        character_id=character_id
+    ),
+    int,
+    str,
+)
+_all_held = Prepared(
+    lambda owner_id: ConvaiCharacter.objects.for_owner(owner_id).order_by("pk"), int
+)
+_session_of = Prepared(
+    lambda character_pk, session_id: ChatSession.objects.filter(
+        character_id=character_pk, session_id=session_id
+    ),
+    int,
+    str,
+)
+_latest_run = Prepared(
+    lambda character_pk: SyncRun.objects.filter(character_id=character_pk)[:1], int
+)

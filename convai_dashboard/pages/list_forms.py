@@ -1,10 +1,10 @@
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from functools import cached_property
 from typing import Any
 
 from django import forms
-from django.db.models import QuerySet
 
 from convai_dashboard.history.listing import BadCursor, decode_cursor
 from convai_dashboard.history.models import ConvaiCharacter, ReviewStatus
@@ -73,7 +73,7 @@ class SessionListForm(forms.Form):
         "max_interactions",
     )
 
-    def __init__(self, *args: Any, tags: QuerySet[Tag], **kwargs: Any):
+    def __init__(self, *args: Any, tags: Callable[[], Iterable[Tag]], **kwargs: Any):
         super().__init__(*args, **kwargs)
         self._tags = tags
         # Read when first needed (an export without a tag filter never needs them), then once.
@@ -81,7 +81,7 @@ class SessionListForm(forms.Form):
 
     @cached_property
     def tags(self) -> dict[str, Tag]:
-        return {tag.name: tag for tag in self._tags}
+        return {tag.name: tag for tag in self._tags()}
 
     def clean_tag(self) -> Tag | None:
         return self.tags.get(self.cleaned_data["tag"]) if self.cleaned_data["tag"] else None

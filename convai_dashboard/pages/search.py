@@ -29,7 +29,7 @@ TEMPLATE = "history/search.html"
 @require_GET
 @vary_on_headers("HX-Request")
 def search_page(request: HtmxHttpRequest) -> HttpResponse:
-    held = list(ConvaiCharacter.objects.for_user(request.user).order_by("pk"))
+    held = ConvaiCharacter.objects.all_held(request.user)
     form = SearchForm(request.GET, characters=held)
     # "More results" appends the next page's conversations to those shown.
     partial = "more-hits" if request.htmx.target == "hit-groups" else "results"

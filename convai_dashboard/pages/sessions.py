@@ -21,7 +21,13 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from convai_dashboard.cached import kept
 from convai_dashboard.history import fetch, listing
-from convai_dashboard.history.models import ChatSession, ConvaiCharacter, Interaction, ReviewStatus
+from convai_dashboard.history.models import (
+    ChatSession,
+    ConvaiCharacter,
+    Interaction,
+    ReviewStatus,
+    session_of,
+)
 from convai_dashboard.history.text import Term, parse_query
 from convai_dashboard.pages.access import held_character
 from convai_dashboard.pages.htmx import HtmxHttpRequest, render_page, wants_fragment
@@ -29,7 +35,7 @@ from convai_dashboard.pages.list_forms import SessionListForm
 from convai_dashboard.pages.sync import latest_run
 from convai_dashboard.pages.templatetags.page_rows import TranscriptLines
 from convai_dashboard.review import actions, queries
-from convai_dashboard.review.models import Tag, TagColour
+from convai_dashboard.review.models import Tag, TagColour, tags_of
 
 TEMPLATE = "history/character.html"
 # A link to another session: where it leads, and whether the list already shows that session.
@@ -60,7 +66,7 @@ class Filtered(NamedTuple):
 def filtered_sessions(request: HtmxHttpRequest, character: ConvaiCharacter) -> Filtered:
     """The list's form, and the sessions its filters let through (the form says what was wrong
     with the query string, if anything)."""
-    form = SessionListForm(request.GET, tags=character.tags.all())
+    form = SessionListForm(request.GET, tags=partial(tags_of, character))
     if not form.is_valid():
         return Filtered(form, character.sessions.all(), None)
     sessions: QuerySet[ChatSession] = character.sessions.matching(form.cleaned_data)
@@ -249,7 +255,7 @@ def character_page(request: HtmxHttpRequest, character_id: str) -> HttpResponse:
 @vary_on_headers("HX-Request")
 def session_page(request: HtmxHttpRequest, character_id: str, session_id: str) -> HttpResponse:
     character = held_character(request, character_id)
-    chat = character.sessions.filter(session_id=session_id).first()
+    chat = session_of(character, session_id)
     # A click in the list asks for the transcript alone: the list stays as it is on the page,
     # and only its position is read, for the transcript's moves along it.
     transcript_only = (

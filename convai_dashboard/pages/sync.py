@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from convai_dashboard.history import sync, tasks
-from convai_dashboard.history.models import ConvaiCharacter, SyncRun
+from convai_dashboard.history.models import ConvaiCharacter, SyncRun, latest_sync_run
 from convai_dashboard.pages.access import held_character
 from convai_dashboard.pages.htmx import HtmxHttpRequest, wants_fragment
 
@@ -18,7 +18,7 @@ TEMPLATE = "history/character.html"
 
 
 def latest_run(character: ConvaiCharacter) -> SyncRun | None:
-    run = character.sync_runs.select_related("requested_by").first()
+    run = latest_sync_run(character)
     # Pages only read, unless the run they show was killed: then they say so.
     if run is not None and sync.is_abandoned(run):
         sync.expire_abandoned_runs(character)

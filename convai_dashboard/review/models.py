@@ -15,6 +15,7 @@ from django.db import models
 from django.utils import timezone
 
 from convai_dashboard.history.models import ChatSession, ConvaiCharacter, Line
+from convai_dashboard.prepared import Prepared
 
 
 class FlagCategory(models.TextChoices):
@@ -110,6 +111,14 @@ class Tag(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+def tags_of(character: ConvaiCharacter) -> list[Tag]:
+    """The character's tags by name: every page of its list offers them."""
+    return _tags_of(character.pk)
+
+
+_tags_of = Prepared(lambda character_pk: Tag.objects.filter(character_id=character_pk), int)
 
 
 class SessionTag(models.Model):

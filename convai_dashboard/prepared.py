@@ -1,0 +1,55 @@
+"""Queries whose SQL is built once a process, then only run.
+
+Django builds a queryset's SQL anew each time it runs it: on these machines about 0.3 ms of
+Python for SQL the database answers in 0.02 ms. Every page runs the same few queries before
+anything else (the session, the characters the user holds, the session opened), so those are
+built once, with a marker in place of each value, and then run with each request's values
+through `Model.objects.raw`. Outside the layers, as cached.py is: the store and the accounts
+both prepare queries here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from itertools import count
+
+from django.db.models import Model, QuerySet
+
+# Values no request sends: a user's pk is positive, and no ID Convai gives holds a NUL.
+_MARKER_INTS = count(-7_340_001, -1)
+_MARKER_STRS = (f"\x00prepared-{n}" for n in count())
+
+
+class Prepared[M: Model]:
+    """`build(*values)`'s rows, for values of the types given (int or str: values the
+    database takes as they are, so a marker's place in the parameters is the value's)."""
+
+    def __init__(self, build: Callable[..., QuerySet[M]], *types: type[int] | type[str]):
+        self.build, self.types = build, types
+        self.compiled: tuple[type[M], str, str, list[object], list[int]] | None = None
+
+    def _compile(self) -> tuple[type[M], str, str, list[object], list[int]]:
+        markers = [next(_MARKER_INTS if kind is int else _MARKER_STRS) for kind in self.types]
+        queryset = self.build(*markers)
+        sql, params = queryset.query.sql_with_params()
+        places = []
+        for marker in markers:
+            found = [n for n, param in enumerate(params) if param == marker]
+            # A value the query changes on its way to SQL (a LIKE pattern, say) is not found:
+            # such a query cannot be prepared this way.
+            if len(found) != 1:
+                raise ValueError(f"{marker!r} is {len(found)} times in the parameters of {sql}")
+            places.append(found[0])
+        return queryset.model, queryset.db, sql, list(params), places
+
+    def __call__(self, *values: int | str) -> list[M]:
+        for value, kind in zip(values, self.types, strict=True):
+            if type(value) is not kind:
+                raise TypeError(f"{value!r} is not {kind.__name__}")
+        # Built once a process: a process serves one database, whose SQL dialect never changes.
+        if self.compiled is None:
+            self.compiled = self._compile()
+        model, alias, sql, params, places = self.compiled
+        filled = list(params)
+        for place, value in zip(places, values, strict=True):
+            filled[place] = value
+        return list(model._default_manager.using(alias).raw(sql, filled))
