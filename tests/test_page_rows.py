@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import html
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.contrib.humanize.templatetags.humanize import naturaltime
+from django.utils.html import escape as django_escape
 from django.utils.text import Truncator
 
+from convai_dashboard.history.text import escape_html
 from convai_dashboard.pages.templatetags.page_rows import _ago, _clipped
+from tests.factories import make_character, make_interaction, make_session
 
 # Every unit, singular and plural, and months of different lengths; none a second from a
 # boundary, as naturaltime reads the clock a moment after the test does.
@@ -40,3 +44,34 @@ def test_a_rows_age_is_naturaltimes(age):
 def test_a_line_around_a_hit_is_cut_as_truncator_cuts_it(length):
     text = ("Gate 9 é " * 200)[:length]
     assert _clipped(text, 300) == Truncator(text).chars(300)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Thanks 🙏",
+        "<b>🙏</b> & \u201cquotes\u201d",
+        "plain",
+        "é and 中文",
+        "👩‍🚀 astronaut",
+        "\U0001d11e clef",
+    ],
+)
+def test_text_is_escaped_as_django_escapes_it_and_reads_the_same(text):
+    escaped = escape_html(text)
+    assert html.unescape(escaped) == text
+    assert html.unescape(escaped) == html.unescape(django_escape(text))
+    # Never wider than two bytes a character: no character beyond the Basic Multilingual Plane.
+    assert max(map(ord, escaped), default=0) <= 0xFFFF
+    assert "<" not in escaped and '"' not in escaped
+
+
+def test_a_transcript_with_an_emoji_shows_it(owner_client, owner):
+    character = make_character(owner)
+    session = make_session(character, transcript_fetched_at=datetime.now(UTC))
+    make_interaction(session, ("User", "Thanks 🙏"), ("Character", "You\u2019re welcome 👩‍🚀"))
+    page = owner_client.get(f"/characters/{character.character_id}/sessions/{session.session_id}/")
+    text = page.content.decode()
+    assert "Thanks &#128591;" in text
+    assert max(map(ord, text)) <= 0xFFFF
+    assert "You\u2019re welcome 👩‍🚀" in html.unescape(text)

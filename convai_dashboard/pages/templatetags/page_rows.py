@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from html import escape as _escape
 from typing import Any
 from urllib.parse import quote
 
@@ -29,7 +28,7 @@ from django.utils.timezone import localtime
 from convai_dashboard.cached import kept
 from convai_dashboard.history.models import ChatSession, ConvaiCharacter, Interaction, ReviewStatus
 from convai_dashboard.history.search import SessionHits
-from convai_dashboard.history.text import highlight
+from convai_dashboard.history.text import escape_html, highlight
 from convai_dashboard.pages.templatetags.history_extras import (
     duration,
     html_datetime,
@@ -49,8 +48,9 @@ _STATUS_LABELS = dict(ReviewStatus.choices)
 
 def escape(value: object) -> str:
     # What django.utils.html.escape does, without its wrapper for lazy strings (a tenth of a
-    # row's time): a lazy string, the one thing that needs it, comes in through str().
-    return _escape(str(value))
+    # row's time): a lazy string, the one thing that needs it, comes in through str(). Emoji
+    # become character references, so that a page is never four bytes a character.
+    return escape_html(str(value))
 
 
 def url_maker(name: str, *args: Any) -> Callable[[Any], str]:
