@@ -3,20 +3,25 @@
 A page of results is rendered once and cached: its key holds the query string, the time zone
 and the stored_version of every character searched, which the store bumps on each write, so
 a sync that stores anything makes it old. Results show no review data, and nothing of the
-user but the characters they hold, which the key names too."""
+user but the characters they hold, which the key names too. The whole page around them is
+cached as well, under the same and what it shows of the reader (name, display preferences),
+with a stand-in for the CSRF token, which each request puts in anew."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.conf import settings
+from django.contrib.messages import get_messages
 from django.http import HttpResponse
+from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
+from convai_dashboard.accounts.models import Preferences
 from convai_dashboard.cached import kept
 from convai_dashboard.history import search
 from convai_dashboard.history.models import ConvaiCharacter
@@ -43,9 +48,39 @@ def search_page(request: HtmxHttpRequest) -> HttpResponse:
         context["results_html"] = _results_html(request, form, held, partial, context)
         if wants_fragment(request):
             return HttpResponse(context["results_html"])
-    return render_page(
-        request, TEMPLATE, context, partial=partial, status=400 if form.errors else 200
+    if form.errors or wants_fragment(request) or get_messages(request):
+        return render_page(
+            request, TEMPLATE, context, partial=partial, status=400 if form.errors else 200
+        )
+    return HttpResponse(_whole_page(request, held, context))
+
+
+# Rendered where the CSRF token goes: user input is always escaped, so never holds this.
+_CSRF_STAND_IN = mark_safe("<!--csrf-token-->")
+
+
+def _whole_page(
+    request: HtmxHttpRequest, held: list[ConvaiCharacter], context: dict[str, Any]
+) -> str:
+    """The whole page (no message to show, no error), from the cache or rendered and cached,
+    with this request's CSRF token put in. On a cached page, a search asked again costs the
+    queries every page costs and no rendering."""
+    preferences = Preferences.of(request.user)
+
+    def render() -> str:
+        page_context = {**context, "csrf_token": _CSRF_STAND_IN, "preferences": preferences}
+        return render_to_string(TEMPLATE, page_context, request)
+
+    shown = (
+        request.get_full_path(),
+        request.user.pk,
+        request.user.get_username(),
+        (preferences.theme, preferences.times, preferences.compact),
+        timezone.get_current_timezone_name(),
+        [(c.pk, c.stored_version, c.display_name) for c in held],
     )
+    page = kept("search-page", shown, render, settings.SEARCH_CACHE_SECONDS)
+    return page.replace(_CSRF_STAND_IN, get_token(request))
 
 
 def _results_html(
