@@ -11,9 +11,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db.models import F, QuerySet
-from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
-from django.db.models.lookups import Lookup
+from django.db.models import F, Q, QuerySet
+from django.db.models.fields.tuple_lookups import (
+    Tuple,
+    TupleGreaterThanOrEqual,
+    TupleLessThanOrEqual,
+)
 
 from convai_dashboard.history.models import ChatSession
 
@@ -57,13 +60,16 @@ def decode_cursor(cursor: str, sort: str) -> tuple[Any, str]:
     return count, session_id
 
 
-def _beyond(field: str, key: tuple[Any, str], descending: bool) -> Lookup:
+def _beyond(field: str, key: tuple[Any, str], descending: bool) -> Q:
     """Rows past `key` in the sort, as a row value: `(field, session_id) < (v, s)` is one range
     of the sort's index, which both engines start reading at the cursor. The same condition
     spelt `field < v OR (field = v AND session_id < s)` made them read every row before it
-    (docs/performance.md, "Keyset pages at depth")."""
-    comparison = TupleLessThan if descending else TupleGreaterThan
-    return comparison(Tuple(F(field), F("session_id")), key)
+    (docs/performance.md, "Keyset pages at depth"). It is asked as `<=` less the cursor's own
+    row (a session ID is one row of a character's): PostgreSQL estimates a row value by its
+    first column, and `interaction_count < 1` at the end of the longest-first sort, no rows,
+    made it pick the smaller index and check the filters row by row."""
+    comparison = TupleLessThanOrEqual if descending else TupleGreaterThanOrEqual
+    return Q(comparison(Tuple(F(field), F("session_id")), key)) & ~Q(session_id=key[1])
 
 
 @dataclass(frozen=True)
