@@ -9,6 +9,7 @@ with a stand-in for the CSRF token, which each request puts in anew."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -44,15 +45,21 @@ def search_page(request: HtmxHttpRequest) -> HttpResponse:
         # A transcript opened from a hit links back here, to the first page of these results.
         "results_url": _first_page(request),
     }
-    if form.is_valid() and form.cleaned_data["q"].strip():
-        context["results_html"] = _results_html(request, form, held, partial, context)
-        if wants_fragment(request):
-            return HttpResponse(context["results_html"])
+    searching = form.is_valid() and bool(form.cleaned_data["q"].strip())
+
+    def with_results() -> dict[str, Any]:
+        # Read only where a page is rendered: one served whole from its cache needs none.
+        if searching:
+            context["results_html"] = _results_html(request, form, held, partial, context)
+        return context
+
+    if searching and wants_fragment(request):
+        return HttpResponse(with_results()["results_html"])
     if form.errors or wants_fragment(request) or get_messages(request):
         return render_page(
-            request, TEMPLATE, context, partial=partial, status=400 if form.errors else 200
+            request, TEMPLATE, with_results(), partial=partial, status=400 if form.errors else 200
         )
-    return HttpResponse(_whole_page(request, held, context))
+    return HttpResponse(_whole_page(request, held, with_results))
 
 
 # Rendered where the CSRF token goes: user input is always escaped, so never holds this.
@@ -60,7 +67,9 @@ _CSRF_STAND_IN = mark_safe("<!--csrf-token-->")
 
 
 def _whole_page(
-    request: HtmxHttpRequest, held: list[ConvaiCharacter], context: dict[str, Any]
+    request: HtmxHttpRequest,
+    held: list[ConvaiCharacter],
+    page_context: Callable[[], dict[str, Any]],
 ) -> str:
     """The whole page (no message to show, no error), from the cache or rendered and cached,
     with this request's CSRF token put in. On a cached page, a search asked again costs the
@@ -68,8 +77,8 @@ def _whole_page(
     preferences = Preferences.of(request.user)
 
     def render() -> str:
-        page_context = {**context, "csrf_token": _CSRF_STAND_IN, "preferences": preferences}
-        return render_to_string(TEMPLATE, page_context, request)
+        context = {**page_context(), "csrf_token": _CSRF_STAND_IN, "preferences": preferences}
+        return render_to_string(TEMPLATE, context, request)
 
     shown = (
         request.get_full_path(),
