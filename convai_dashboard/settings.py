@@ -200,8 +200,14 @@ SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
-# Django's database sessions; only their read on each request is built once a process.
-SESSION_ENGINE = "convai_dashboard.accounts.sessions"
+# Django's own sessions: in the database, read through the cache where the cache is Redis,
+# which every worker shares. Each worker's memory cache would keep a signed-out session alive
+# in the others, so without Redis they are read from the database alone.
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db"
+    if REDIS_URL
+    else "django.contrib.sessions.backends.db"
+)
 _BEHIND_PROXY = env_bool("DJANGO_BEHIND_TLS_PROXY", False)
 if _BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

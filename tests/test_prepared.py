@@ -4,6 +4,7 @@ they are built from, for every value they are run with, and the pages that start
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
@@ -11,7 +12,10 @@ from django.contrib.sessions.models import Session
 from django.test import Client
 from django.utils import timezone
 
+from convai_dashboard.accounts import backends
+from convai_dashboard.accounts import models as accounts_models
 from convai_dashboard.accounts.models import CharacterAccess, Preferences
+from convai_dashboard.history import models as history_models
 from convai_dashboard.history.models import (
     ChatSession,
     ConvaiCharacter,
@@ -20,7 +24,8 @@ from convai_dashboard.history.models import (
     latest_sync_run,
     session_of,
 )
-from convai_dashboard.prepared import Prepared
+from convai_dashboard.prepared import FrozenValue, Prepared
+from convai_dashboard.review import models as review_models
 from convai_dashboard.review.models import tags_of
 from tests.factories import make_character, make_session, make_tag, make_user
 
@@ -51,8 +56,39 @@ def test_each_run_gets_its_own_values_rows_as_the_queryset_would() -> None:
 
 def test_a_value_the_orm_changes_on_its_way_to_sql_cannot_be_prepared() -> None:
     contains = Prepared(lambda text: ChatSession.objects.filter(session_id__contains=text), str)
-    with pytest.raises(ValueError, match="0 times"):
+    with pytest.raises(FrozenValue):
         contains("abc")
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        # A constant: the same in every run, but a change to it would go unseen.
+        lambda pk: SyncRun.objects.filter(character_id=pk, status=SyncStatus.DONE),
+        # A time taken as the query is built: prepared, it would stay the first request's.
+        lambda pk: CharacterAccess.objects.filter(owner_id=pk, added_at__lte=timezone.now()),
+    ],
+    ids=["constant", "now"],
+)
+def test_a_query_with_a_value_that_is_not_a_marker_is_refused(build: Any) -> None:
+    prepared = Prepared(build, int)
+    with pytest.raises(FrozenValue):
+        prepared(1)
+    assert prepared.compiled is None
+
+
+def test_every_query_the_product_prepares_passes_the_guard() -> None:
+    # Each is built at its first run; a refused one would fail the page that runs it.
+    prepared = [
+        value
+        for module in (history_models, review_models, accounts_models, backends)
+        for value in vars(module).values()
+        if isinstance(value, Prepared)
+    ]
+    assert len(prepared) == 7
+    for query in prepared:
+        query(*(1 if kind is int else "x" for kind in query.types))
+        assert query.compiled is not None
 
 
 def test_a_value_of_another_type_is_refused() -> None:
