@@ -17,6 +17,7 @@ from django.utils.csp import CSP
 
 from convai_dashboard.env import env_bool, env_float, env_int, env_list, env_str
 from convai_dashboard.logformat import JSON_LOG_FORMATTER
+from convai_dashboard.release import current
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -125,13 +126,20 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# What this process renders with (convai_dashboard.release): every cache key starts with it,
+# so nothing cached by an earlier release is read after an upgrade.
+RELEASE = current(BASE_DIR)
+
 REDIS_URL = env_str("REDIS_URL")
 CACHES = {
-    "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
-        if REDIS_URL
-        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
-    )
+    "default": {
+        **(
+            {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+            if REDIS_URL
+            else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+        ),
+        "KEY_PREFIX": RELEASE,
+    }
 }
 # Off, every page is built in full each time: what a first visit costs, for benchmarks
 # (bench/peer_datasette.py --no-cache). Nothing but speed depends on the cache.
