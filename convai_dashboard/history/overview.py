@@ -145,13 +145,19 @@ def overview_of(character: ConvaiCharacter, days: int | None) -> Overview:
     something new is stored. The review statuses (about 10 ms for 100,000 sessions, from
     session_by_status) are cached under its review_version too, which every change of a
     status counts up."""
-    stored = (character.pk, days, character.stored_version)
-    counts = kept("overview", stored, lambda: _session_counts(character, days), COUNTS_CACHED_FOR)
+    counts = kept(
+        "overview",
+        lambda: _session_counts(character, days),
+        characters=[character],
+        reader=None,
+        reads=days,
+        review=False,
+        seconds=COUNTS_CACHED_FOR,
+    )
     if counts.first_day is None:
         return replace(counts, statuses=[(status, 0) for status in ReviewStatus])
     by_status = kept(
         "overview-statuses",
-        (*stored, character.review_version),
         lambda: dict(
             character.sessions.matching(
                 {"start_from": counts.first_day, "start_to": counts.last_day}
@@ -160,7 +166,10 @@ def overview_of(character: ConvaiCharacter, days: int | None) -> Overview:
             .annotate(n=Count("*"))
             .order_by()
         ),
-        COUNTS_CACHED_FOR,
+        characters=[character],
+        reader=None,
+        reads=days,
+        seconds=COUNTS_CACHED_FOR,
     )
     return replace(counts, statuses=[(status, by_status.get(status, 0)) for status in ReviewStatus])
 

@@ -17,7 +17,6 @@ from django.contrib.messages import get_messages
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
-from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
@@ -80,15 +79,19 @@ def _whole_page(
         context = {**page_context(), "csrf_token": _CSRF_STAND_IN, "preferences": preferences}
         return render_to_string(TEMPLATE, context, request)
 
-    shown = (
-        request.get_full_path(),
-        request.user.pk,
-        request.user.get_username(),
-        (preferences.theme, preferences.times, preferences.compact),
-        timezone.get_current_timezone_name(),
-        [(c.pk, c.stored_version, c.display_name) for c in held],
+    page = kept(
+        "search-page",
+        render,
+        characters=held,
+        reader=request.user,
+        reads=(
+            request.get_full_path(),
+            (preferences.theme, preferences.times, preferences.compact),
+            [c.display_name for c in held],
+        ),
+        review=False,
+        seconds=settings.SEARCH_CACHE_SECONDS,
     )
-    page = kept("search-page", shown, render, settings.SEARCH_CACHE_SECONDS)
     return page.replace(_CSRF_STAND_IN, get_token(request))
 
 
@@ -101,8 +104,6 @@ def _results_html(
 ) -> SafeString:
     """The results (`partial` of the template), from the cache or rendered and cached."""
     character = form.cleaned_data["character"]
-    # What the results show changes only with what the store holds of the characters searched.
-    versions = [(c.pk, c.stored_version, c.name) for c in held if character in (None, c)]
 
     def render() -> str:
         results = search.search_lines(
@@ -123,8 +124,16 @@ def _results_html(
             request,
         )
 
-    shown = (partial, sorted(request.GET.lists()), timezone.get_current_timezone_name(), versions)
-    html = kept("search", shown, render, settings.SEARCH_CACHE_SECONDS)
+    html = kept(
+        "search",
+        render,
+        # Each hit names its character: its name is read with its versions.
+        characters=[c for c in held if character in (None, c)],
+        reader=None,
+        reads=(partial, sorted(request.GET.lists()), [c.name for c in held]),
+        review=False,
+        seconds=settings.SEARCH_CACHE_SECONDS,
+    )
     return mark_safe(html)  # rendered by the template, which escaped every text
 
 

@@ -13,7 +13,6 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
@@ -131,17 +130,17 @@ def _page(
 
     if "tag" in filters:
         return read()
-    shown = (
-        character.pk,
-        character.stored_version,
-        character.review_version,
-        position,
-        sorted((name, data[name]) for name in filters),
-        # Days of a date filter begin at midnight where the reader is.
-        timezone.get_current_timezone_name(),
-        settings.SESSIONS_PER_PAGE,
+    return kept(
+        "list-page",
+        read,
+        characters=[character],
+        reader=None,
+        reads=(
+            position,
+            sorted((name, data[name]) for name in filters),
+            settings.SESSIONS_PER_PAGE,
+        ),
     )
-    return kept("list-page", shown, read)
 
 
 def list_context(
@@ -198,8 +197,14 @@ def _matched(
     filters = form.filters_set()
     if filters & REVIEW_FILTERS:
         return sessions.count()
-    shown = sorted((name, form.cleaned_data[name]) for name in filters)
-    return kept("matched", (character.pk, character.stored_version, shown), sessions.count)
+    return kept(
+        "matched",
+        sessions.count,
+        characters=[character],
+        reader=None,
+        reads=sorted((name, form.cleaned_data[name]) for name in filters),
+        review=False,
+    )
 
 
 def _without_position(query: QueryDict) -> str:

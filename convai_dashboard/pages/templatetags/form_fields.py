@@ -34,6 +34,13 @@ def visible_fields(context: template.Context, form: forms.Form, choices: Any) ->
             for field in form.visible_fields()
         )
 
-    shown = (type(form).__qualname__, sorted(form.data.lists()), choices)
     # Rendered by _field.html, which escapes every text.
-    return mark_safe(kept("form-fields", shown, render))
+    return mark_safe(
+        kept(
+            "form-fields",
+            render,
+            characters=(),
+            reader=None,
+            reads=(type(form).__qualname__, sorted(form.data.lists()), choices),
+        )
+    )

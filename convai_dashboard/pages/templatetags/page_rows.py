@@ -210,18 +210,20 @@ def session_rows(context: template.Context) -> SafeString:
     # two versions), each row's marks as read for this reader, the open row, the query in the
     # links, the time zone, and the minute: a row's tooltip says how long ago it started, at
     # most a minute behind.
-    shown = (
-        character.pk,
-        character.stored_version,
-        character.review_version,
-        [row.pk for row in rows],
-        [_marks_shown(marks.get(row.pk)) for row in rows],
-        open_pk,
-        query,
-        timezone.get_current_timezone_name(),
-        at.replace(second=0, microsecond=0),
+    html = kept(
+        "session-rows",
+        rendered,
+        characters=[character],
+        reader=None,
+        reads=(
+            [row.pk for row in rows],
+            [_marks_shown(marks.get(row.pk)) for row in rows],
+            open_pk,
+            query,
+            at.replace(second=0, microsecond=0),
+        ),
     )
-    return mark_safe(kept("session-rows", shown, rendered))  # every text is escaped in _session_row
+    return mark_safe(html)  # every text is escaped in _session_row
 
 
 def _marks_shown(mark: RowMarks | None) -> object:
@@ -345,16 +347,21 @@ class TranscriptLines:
             )
             return len(interactions), html
 
-        shown = (
-            session.pk,
-            session.transcript_fetched_at,
-            session.last_interaction_at,
-            character.character_id,
-            character.display_name,
-            self.terms,
-            self.urls.flag_query,
+        return kept(
+            "transcript-lines",
+            build,
+            characters=[character],
+            reader=None,
+            reads=(
+                session.pk,
+                session.transcript_fetched_at,
+                session.last_interaction_at,
+                character.display_name,
+                self.terms,
+                self.urls.flag_query,
+            ),
+            review=False,
         )
-        return kept("transcript-lines", shown, build)
 
     @property
     def count(self) -> int:
