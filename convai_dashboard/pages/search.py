@@ -1,27 +1,21 @@
 """The search page: stored lines of every character the user holds, or of one.
 
-A page of results is rendered once and cached: its key holds the query string, the time zone
-and the stored_version of every character searched, which the store bumps on each write, so
-a sync that stores anything makes it old. Results show no review data, and nothing of the
-user but the characters they hold, which the key names too. The whole page around them is
-cached as well, under the same and what it shows of the reader (name, display preferences),
-with a stand-in for the CSRF token, which each request puts in anew."""
+A page of results is rendered once and cached under the characters searched (their stored
+versions, which the store counts up on each write, so a sync that stores anything makes it
+old) and the query string. Results show no review data, and nothing of the user but the
+characters they hold, which the key names too. The page around them is rendered each time."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.contrib.messages import get_messages
 from django.http import HttpResponse
-from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
-from convai_dashboard.accounts.models import Preferences
 from convai_dashboard.cached import kept
 from convai_dashboard.history import search
 from convai_dashboard.history.models import ConvaiCharacter
@@ -44,55 +38,13 @@ def search_page(request: HtmxHttpRequest) -> HttpResponse:
         # A transcript opened from a hit links back here, to the first page of these results.
         "results_url": _first_page(request),
     }
-    searching = form.is_valid() and bool(form.cleaned_data["q"].strip())
-
-    def with_results() -> dict[str, Any]:
-        # Read only where a page is rendered: one served whole from its cache needs none.
-        if searching:
-            context["results_html"] = _results_html(request, form, held, partial, context)
-        return context
-
-    if searching and wants_fragment(request):
-        return HttpResponse(with_results()["results_html"])
-    if form.errors or wants_fragment(request) or get_messages(request):
-        return render_page(
-            request, TEMPLATE, with_results(), partial=partial, status=400 if form.errors else 200
-        )
-    return HttpResponse(_whole_page(request, held, with_results))
-
-
-# Rendered where the CSRF token goes: user input is always escaped, so never holds this.
-_CSRF_STAND_IN = mark_safe("<!--csrf-token-->")
-
-
-def _whole_page(
-    request: HtmxHttpRequest,
-    held: list[ConvaiCharacter],
-    page_context: Callable[[], dict[str, Any]],
-) -> str:
-    """The whole page (no message to show, no error), from the cache or rendered and cached,
-    with this request's CSRF token put in. On a cached page, a search asked again costs the
-    queries every page costs and no rendering."""
-    preferences = Preferences.of(request.user)
-
-    def render() -> str:
-        context = {**page_context(), "csrf_token": _CSRF_STAND_IN, "preferences": preferences}
-        return render_to_string(TEMPLATE, context, request)
-
-    page = kept(
-        "search-page",
-        render,
-        characters=held,
-        reader=request.user,
-        reads=(
-            request.get_full_path(),
-            (preferences.theme, preferences.times, preferences.compact),
-            [c.display_name for c in held],
-        ),
-        review=False,
-        seconds=settings.SEARCH_CACHE_SECONDS,
+    if form.is_valid() and form.cleaned_data["q"].strip():
+        context["results_html"] = _results_html(request, form, held, partial, context)
+        if wants_fragment(request):
+            return HttpResponse(context["results_html"])
+    return render_page(
+        request, TEMPLATE, context, partial=partial, status=400 if form.errors else 200
     )
-    return page.replace(_CSRF_STAND_IN, get_token(request))
 
 
 def _results_html(
