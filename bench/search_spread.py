@@ -3,7 +3,7 @@ for the first 50 hits against a LIKE that stops at the same 50, and the whole se
 hits, their context and the totals) with the "More results" page after it, in one run. The rare
 words are where an index pays; the common ones show that it never costs much; common words that
 never meet, in one line or side by side, are where a plan that walks the lines would read them
-all (docs/performance.md).
+all (docs/performance.md, "Search").
 
 Needs a store filled by `manage.py load_scale_data` (user "demo"), named by DATABASE_URL:
 

@@ -141,10 +141,9 @@ def overview_of(character: ConvaiCharacter, days: int | None) -> Overview:
 
     The counts of sessions are cached under the character's stored_version, which the store
     counts up with every write of sessions or transcripts: a year of 100,000 sessions costs
-    two passes over the index, about 60 ms on SQLite, which need not be paid again until
-    something new is stored. The review statuses (about 10 ms for 100,000 sessions, from
-    session_by_status) are cached under its review_version too, which every change of a
-    status counts up."""
+    two passes over the index, which need not be paid again until something new is stored.
+    The review statuses (from session_by_status) are cached under its review_version too,
+    which every change of a status counts up (docs/performance.md, "Overview")."""
     counts = kept(
         "overview",
         lambda: _session_counts(character, days),

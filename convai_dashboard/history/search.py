@@ -90,8 +90,8 @@ def _matching_sql(
 
 
 # How many of the newest lines PostgreSQL walks for several terms or a phrase before it
-# collects older matches from the indexes: walking them costs a few milliseconds, and words
-# that meet in fewer of them have few matches in all (docs/performance.md).
+# collects older matches from the indexes: walking them costs little, and words that meet in
+# fewer of them have few matches in all (docs/performance.md, "Search").
 NEWEST_WALKED = 10_000
 
 
@@ -167,8 +167,8 @@ def _walk_then_collect(
 
 # Counting every match of a common word would cost more than the page; past this many, the
 # page says "more than". Each match counted is a look-up of its line (for its character and
-# session): counting 10,001 took 16 ms on SQLite, more than the rest of the page, to tell a
-# reader what "more than 1,000" tells them (docs/performance.md, "Against Datasette").
+# session): counting ten times as many cost more than the rest of the page, to tell a reader
+# what "more than 1,000" tells them (docs/performance.md, "Search").
 COUNT_UP_TO = 1_000
 
 
@@ -199,8 +199,8 @@ def count_matches(terms: list[Term], character_ids: list[int], up_to: int) -> tu
 def _count_among_newest(terms: list[Term], character_ids: list[int], up_to: int) -> tuple[int, int]:
     """count_matches among the newest NEWEST_COUNTED lines. Two common words that often meet
     (`flight gate`, in 103,662 of 1.3 million lines) had PostgreSQL's index build a bitmap of
-    every line they meet in, 33 ms, to count the first 1,001; walking the newest lines finds
-    them in 6 (docs/performance.md)."""
+    every line they meet in to count the first 1,001; walking the newest lines finds them
+    sooner (docs/performance.md, "Search")."""
     owned, params = _owned(character_ids, None)
     with connection.cursor() as cursor:
         cursor.execute(
@@ -310,8 +310,8 @@ def search_lines(
             position__in=sorted({p for positions in wanted.values() for p in positions if p >= 0}),
         )
         # Only what a hit shows: its sessions and characters are read once each below, not
-        # once a line, and their many dates are not parsed (loading whole rows of all three
-        # was a third of a search page: docs/performance.md, "Against Datasette").
+        # once a line, and their many dates are not parsed: whole rows of all three were a
+        # large part of a search page's time (docs/performance.md, "Search").
         .select_related("interaction")
         .only(*SHOWN_OF_LINE)
         .order_by("position")

@@ -51,8 +51,8 @@ def _upsert_sql(
     model: type[Model], inserted: tuple[str, ...], unique: tuple[str, ...], updated: tuple[str, ...]
 ) -> str:
     """One row's INSERT ... ON CONFLICT DO UPDATE, the same on SQLite and PostgreSQL, for
-    executemany. The ORM's bulk_create spent about 0.1 ms a row building and compiling what
-    these send as plain data (bench/store_list.py, bench/sync_speed.py)."""
+    executemany. The ORM's bulk_create spent most of the store's time building and compiling
+    what these send as plain data (docs/performance.md, "Storing a list" and "Sync")."""
     columns = [_column(model, name) for name in inserted]
     return (
         f"INSERT INTO {model._meta.db_table} ({', '.join(columns)}) "
@@ -303,8 +303,8 @@ def _store_together(fetched: list[tuple[ChatSession, list[InteractionRecord]]]) 
             }
             for session, interactions in keyed
         }
-        # One small UPDATE by primary key per session: bulk_update's CASE statement took about
-        # 70 ms a batch on PostgreSQL under a sync's load (profiled with bench/sync_speed.py).
+        # One small UPDATE by primary key per session: bulk_update's CASE statement was slow on
+        # PostgreSQL under a sync's load (docs/performance.md, "Sync").
         cursor.executemany(
             _update_by_pk_sql(ChatSession, _SESSION_SUMMARY),
             [

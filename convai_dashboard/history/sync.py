@@ -41,7 +41,7 @@ CHECKPOINT_SECONDS = 0.5
 # Transcripts fetched ahead of storing, per request in flight, at most.
 BACKLOG_PER_REQUEST = 4
 # How long the sync gathers what arrives before storing it: fewer, larger transactions, with
-# no request waiting for it (docs/performance.md, "Sync at its floor").
+# no request waiting for it (docs/performance.md, "Sync").
 GATHER_SECONDS = 0.1
 
 ProgressCallback = Callable[[SyncRun], None]
@@ -279,7 +279,7 @@ def _fetch_transcripts(
 
     # Each worker asks for the next transcript as soon as its answer is in, so `concurrency`
     # requests stay in flight while this thread stores. (When this thread handed out the next
-    # requests itself, none went out while it stored: docs/performance.md, "Sync at its floor".)
+    # requests itself, none went out while it stored: docs/performance.md, "Sync".)
     def fetch_until_none_left() -> None:
         while True:
             room.acquire()

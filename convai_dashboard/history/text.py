@@ -41,8 +41,8 @@ _ASCII_FOLD = {i: chr(i).lower() if chr(i).isalnum() else " " for i in range(128
 
 def fold(text: str) -> str:
     if text.isascii():
-        # Most lines: the same fold at C speed. Character by character, folding was a tenth
-        # of the store's time in a sync (docs/performance.md, "Sync at its floor").
+        # Most lines: the same fold at C speed. Folded character by character, every stored
+        # line paid for it in a sync (docs/performance.md, "Sync").
         return " ".join(text.translate(_ASCII_FOLD).split())
     return " ".join("".join(_fold_char(c) for c in text).split())
 
@@ -131,8 +131,8 @@ def escape_html(text: str) -> str:
     """The text escaped for HTML, with each character beyond the Basic Multilingual Plane written
     as a character reference, which a browser shows the same. Python stores a string at the
     width of its widest character: one emoji in a transcript made its whole page four bytes a
-    character, and joining its parts and encoding it cost 1.7 ms for a 230 KB page, against
-    0.15 ms at two bytes (docs/performance.md, "Rendering the reading pages")."""
+    character, and joining its parts and encoding it cost many times what it costs at two
+    bytes (docs/performance.md, "Rendering")."""
     escaped = html.escape(text)
     if escaped.isascii():
         return escaped

@@ -191,7 +191,7 @@ class _Handler(BaseHTTPRequestHandler):
     # HTTP/1.1 keeps connections alive between requests, as clients with a session expect.
     protocol_version = "HTTP/1.1"
     # Headers and body go out in two writes; with Nagle's algorithm on, the body of a kept-alive
-    # connection waits for the client's delayed ACK (about 40 ms on Linux) on every answer.
+    # connection waits for the client's delayed ACK on every answer (docs/performance.md, "Sync").
     disable_nagle_algorithm = True
     server_version = "convai-sandbox"
     timeout = 120  # an idle kept-alive connection frees its thread eventually

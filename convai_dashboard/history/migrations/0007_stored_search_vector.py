@@ -3,9 +3,10 @@ an index over an expression that re-parses the text whenever a row is checked.
 
 Which plan PostgreSQL picks for "newest 50 matches" depends on how common the words are: for a
 rare word it reads the index's matches and sorts them; for a common one it walks lines from the
-newest and checks each. With only the expression index, each check re-parsed the text (about
-3 µs a line), and a word in 0.5% of a million lines took 290 ms; checked against stored words,
-it takes 3 ms. Phrases gain too: their matches are confirmed from the stored word positions.
+newest and checks each. With only the expression index, each check re-parsed the text, which
+made a walk through a million lines for a word in 0.5% of them many times slower than checking
+stored words (docs/performance.md, "Search"). Phrases gain too: their matches are confirmed
+from the stored word positions.
 SQLite's FTS5 index is unchanged.
 """
 

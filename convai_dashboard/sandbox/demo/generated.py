@@ -3,8 +3,8 @@ its own for load_scale_data: the sandbox's generator writes each answer as the s
 send it (the same JSON bytes), and the client's parser reads it, as the client reads what
 arrives. Only the HTTP between them is left out.
 
-Why: on a machine of two cores, the client's HTTP to a sandbox on the same machine cost twice
-what storing the rows costs (docs/performance.md, "Load time"), a cost of the bench, not of a
+Why: on a machine of two cores, the client's HTTP to a sandbox on the same machine cost more
+than storing the rows (docs/performance.md, "Load time"), a cost of the bench, not of a
 real Convai, whose cost is its latency (bench/sync_speed.py measures that path). Made in
 another process, the next transcripts are ready while the command stores the last ones.
 
