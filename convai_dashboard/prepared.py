@@ -2,7 +2,7 @@
 
 Django builds a queryset's SQL anew each time it runs it, which costs far more Python than the
 database spends answering the few small reads every page starts with (docs/performance.md,
-"Where a page's time goes"). Those are built once, with a marker in place of each value, and
+"The signed-in floor"). Those are built once, with a marker in place of each value, and
 then run with each request's values through `Model.objects.raw`. Outside the layers, as
 cached.py is: the store and the accounts both prepare queries here.
 

@@ -110,7 +110,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # the busy timeout makes a writer wait instead of failing, and IMMEDIATE transactions take
     # the write lock up front so two writers never deadlock on a lock upgrade. Connections are
     # kept as on PostgreSQL: opening one (the PRAGMAs, Django's functions, the schema read on
-    # its first query) cost about 0.8 ms of every request.
+    # its first query) was a large share of every request (docs/performance.md, "The
+    # signed-in floor").
     DATABASES["default"]["OPTIONS"] = {
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         "timeout": 20,
@@ -120,8 +121,9 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Search asks for the newest lines that match, and PostgreSQL's planner chooses between
     # walking lines from the newest and sorting the index's matches by what it thinks a random
     # read costs. Its default (4 times a sequential one) is for spinning disks; on SSD or with
-    # the store in memory it made a word in 1,000 of a million lines walk 60,000 lines (12 ms)
-    # instead of reading its 1,000 matches (1 ms). 1.1 is the value PostgreSQL's manual gives.
+    # the store in memory it made a word in 1,000 of a million lines walk sixty times as many
+    # lines instead of reading its matches (docs/performance.md, "Search"). 1.1 is the value
+    # PostgreSQL's manual gives.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c random_page_cost=1.1")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -296,7 +298,7 @@ SESSIONS_PER_PAGE = env_int("DASHBOARD_SESSIONS_PER_PAGE", 50, minimum=1)
 SEARCH_HITS_PER_PAGE = env_int("DASHBOARD_SEARCH_HITS_PER_PAGE", 50, minimum=1)
 # How long a page of search results stays cached. Its key holds the stored_version of every
 # character searched, so a store write makes it old at once; this bounds only the memory of
-# searches no one repeats. 0 turns the cache off (docs/performance.md, "Against Datasette").
+# searches no one repeats. 0 turns the cache off (docs/performance.md, "Caches").
 SEARCH_CACHE_SECONDS = env_int("DASHBOARD_SEARCH_CACHE_SECONDS", 15 * 60, minimum=0)
 
 # JSON lines on stdout (python-json-logger), one object a record, for a log collector; plain text

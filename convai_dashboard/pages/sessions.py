@@ -112,8 +112,8 @@ def _page(
 ) -> listing.SessionPage:
     """The page of the list the form's `data` asks for, from the cache kept
     under the character's stored_version and review_version, which every write to what a row
-    shows counts up (the store, and a review status): reading and building its 50 rows was a
-    tenth of a transcript page. A tag's sessions change with no version, so a list filtered
+    shows counts up (the store, and a review status): what reading and building its rows costs
+    is in docs/performance.md, "Caches". A tag's sessions change with no version, so a list filtered
     by tag is always read."""
     position = (data["sort"], data["after"], data["before"], bool(data.get("last")))
     sort, after, before, last = position

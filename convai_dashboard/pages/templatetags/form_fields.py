@@ -1,10 +1,10 @@
 """The visible fields of a bound form, rendered once for the same data and cached.
 
-Django renders each widget, and each option of a select, through a template of its own: the
-filters of the session list cost a fifth of the list page (docs/performance.md, "Against
-Datasette"). What the filters and the search form show comes from the query string and from
-the choices the page passes in (the character's tags, the reader's characters), and from
-nothing else; both make the key.
+Django renders each widget, and each option of a select, through a template of its own, which
+made the filters a large share of the list page (docs/performance.md, "Caches"). What the
+filters and the search form show comes from the query string and from the choices the page
+passes in (the character's tags, the reader's characters), and from nothing else; both make
+the key.
 """
 
 from __future__ import annotations
