@@ -1,6 +1,50 @@
 // Small progressive enhancements; every page works without this file.
 "use strict";
 
+// htmx fires htmx:afterSettle once for each element a swap settled (its target, then each
+// out-of-band element). One listener runs what each feature does then, in this order:
+// - "current-row" and "copy-links" only mark and unhide: they can run anywhere.
+// - "flag-form" focuses a flag form just opened; its slot is not a region, so "region-focus"
+//   leaves it be.
+// - "waiting-key" before "region-focus": the key pressed during the swap is pressed now, and
+//   the request it starts notes the focus as the reader left it, before the heading takes it.
+// - "region-focus" moves the keyboard to the new region's heading; "more-results" (which
+//   focuses the first new conversation) and "narrow-layout" (which scrolls a newly opened
+//   transcript to the top) come after it, so theirs is the last word.
+// - "local-times" and "transcript" rewrite text of the new content; they move no focus.
+// - "row-patch" copies the transcript's facts into its row.
+const SETTLE_ORDER = [
+  "current-row",
+  "copy-links",
+  "flag-form",
+  "waiting-key",
+  "region-focus",
+  "local-times",
+  "transcript",
+  "more-results",
+  "narrow-layout",
+  "row-patch",
+];
+const settlers = new Map();
+
+function onSettle(name, run) {
+  if (!SETTLE_ORDER.includes(name)) throw new Error(`onSettle: no place for "${name}"`);
+  settlers.set(name, run);
+}
+
+document.addEventListener("htmx:afterSettle", (event) => {
+  for (const name of SETTLE_ORDER) {
+    const run = settlers.get(name);
+    if (!run) continue;
+    // As with listeners of their own, one feature that fails leaves the others running.
+    try {
+      run(event);
+    } catch (error) {
+      reportError(error);
+    }
+  }
+});
+
 // When htmx swaps in a transcript, mark its row in the list as the current one: the list itself
 // is not re-rendered, so the server cannot do it.
 function markCurrentSession() {
@@ -14,7 +58,7 @@ function markCurrentSession() {
   }
 }
 
-document.addEventListener("htmx:afterSettle", markCurrentSession);
+onSettle("current-row", markCurrentSession);
 
 // "Copy link" next to each line's permalink, where the browser lets a page use the clipboard
 // (secure contexts only); the permalink itself always works.
@@ -26,7 +70,7 @@ function enableCopyLinks(root) {
 }
 
 document.addEventListener("DOMContentLoaded", () => enableCopyLinks(document));
-document.addEventListener("htmx:afterSettle", (event) => enableCopyLinks(event.detail.elt));
+onSettle("copy-links", (event) => enableCopyLinks(event.detail.elt));
 document.addEventListener("click", async (event) => {
   const button = event.target.closest(".copy-link");
   if (!button) return;
@@ -74,7 +118,7 @@ function flagFocusedLine() {
   line.querySelector(".flag-link").click();
 }
 
-document.addEventListener("htmx:afterSettle", (event) => {
+onSettle("flag-form", (event) => {
   // A flag form just opened beside a line: start typing in it.
   const form = event.detail.elt.querySelector && event.detail.elt.querySelector(".flag-form");
   if (form) form.querySelector("select, textarea").focus();
@@ -88,7 +132,7 @@ function busy() {
   return document.querySelector(".htmx-request, .htmx-swapping, .htmx-settling") !== null;
 }
 
-document.addEventListener("htmx:afterSettle", () => {
+onSettle("waiting-key", () => {
   if (waitingKey && !busy()) {
     const run = waitingKey;
     waitingKey = null;
@@ -196,7 +240,7 @@ function announce(text) {
   setTimeout(() => { announcer.textContent = text; }, 50);
 }
 
-document.addEventListener("htmx:afterSettle", (event) => {
+onSettle("region-focus", (event) => {
   const replaced = event.detail.target;
   if (!replaced || !replaced.id || !(replaced.id in REGION_NAMES)) return;
   // An outerHTML swap leaves the event's target detached: the region now is its successor.
@@ -232,7 +276,7 @@ function showLocalTimes(root) {
   for (const element of root.querySelectorAll("time.t[data-show]")) localTime(element);
 }
 document.addEventListener("DOMContentLoaded", () => showLocalTimes(document));
-document.addEventListener("htmx:afterSettle", (event) => showLocalTimes(event.detail.elt));
+onSettle("local-times", (event) => showLocalTimes(event.detail.elt));
 
 // A select that changes a setting submits its form at once (a button does without script).
 document.addEventListener("change", (event) => {
@@ -273,10 +317,10 @@ function followReading(root) {
   nav.querySelector(".match-prev").addEventListener("click", () => step(-1));
 }
 document.addEventListener("DOMContentLoaded", () => followReading(document));
-document.addEventListener("htmx:afterSettle", (event) => followReading(event.detail.elt));
+onSettle("transcript", (event) => followReading(event.detail.elt));
 
 // "More results" appends: the keyboard goes on from the first new conversation.
-document.addEventListener("htmx:afterSettle", (event) => {
+onSettle("more-results", (event) => {
   if (!event.detail.target || event.detail.target.id !== "hit-groups") return;
   const firsts = event.detail.target.querySelectorAll("[data-first-new]");
   const first = firsts[firsts.length - 1];
@@ -288,7 +332,7 @@ document.addEventListener("htmx:afterSettle", (event) => {
 
 // On a narrow screen the list and the transcript are separate views: opening a session shows
 // its transcript (from the top), and its "← Sessions" link goes back to the list as it was.
-document.addEventListener("htmx:afterSettle", () => {
+onSettle("narrow-layout", () => {
   const browser = document.getElementById("session-browser");
   if (!browser) return;
   const open = document.querySelector("#transcript .transcript-head") !== null;
@@ -304,7 +348,7 @@ document.addEventListener("click", (event) => {
 
 // The list is not re-rendered when a transcript swaps in: its row learns what the transcript
 // knows (its length once stored, and that it has been read), if the row is on the page.
-document.addEventListener("htmx:afterSettle", () => {
+onSettle("row-patch", () => {
   const pane = document.querySelector("#transcript[data-row]");
   if (!pane) return;
   const count = document.getElementById(`count-${pane.dataset.row}`);
