@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import tracemalloc
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -410,14 +411,14 @@ def test_a_session_exports_as_a_markdown_script_for_writers(owner_client, story)
         "Review status: Needs changes, set by owner on 2026-10-02 12:00:00 UTC",
         "Tags: lore, needs-vo",
         "owner, 2026-10-05 12:00:00 UTC:\nCheck the ending.",
-        "Trigger (12:00:00): Open the hatch\n"
+        "Game trigger (12:00:00): Open the hatch\n"
         "DK Metcalf (12:00:00): It groans open.\n"
         "Player (12:00:01): Hello there\n"
         "DK Metcalf (12:00:01): Hi. I'm DK.\n"
         "Flag: Out of character (Rewritten), by colleague on 2026-10-03 12:00:00 UTC\n"
         "He never says his name like that.\n"
         "Rewrite: Name's Metcalf. Commander Metcalf.\n"
-        "Event (12:00:02): [An Event has occurred]: the lights fail\n"
+        "Game event (12:00:02): [An Event has occurred]: the lights fail\n"
         "DK Metcalf (12:00:02): Who's there?\n"
         # The blank player side is left out.
         "DK Metcalf (12:00:03): Anyone?\n"
@@ -756,7 +757,7 @@ def test_a_line_copies_as_a_bug_report_with_its_context_permalink_and_flags(owne
         "DK Metcalf (12:00:00): It groans open.\n"
         "Player (12:00:01): Hello there\n"
         "DK Metcalf (12:00:01, this line): Hi. I'm DK.\n"
-        "Event (12:00:02): [An Event has occurred]: the lights fail\n"
+        "Game event (12:00:02): [An Event has occurred]: the lights fail\n"
         "DK Metcalf (12:00:02): Who's there?\n" in shown
     )
     assert "Open the hatch" not in shown
@@ -774,12 +775,55 @@ def test_a_bug_report_at_the_start_of_a_session_has_only_what_follows(owner_clie
     url = reverse("bug_report", args=[story["character"].character_id, "s-1", line.pk])
     shown = shown_text(download(owner_client, url))
     assert (
-        "Trigger (12:00:00, this line): Open the hatch\n"
+        "Game trigger (12:00:00, this line): Open the hatch\n"
         "DK Metcalf (12:00:00): It groans open.\n"
         "Player (12:00:01): Hello there\n" in shown
     )
     assert "Hi. I'm DK." not in shown
     assert "Flag:" not in shown
+
+
+# One line of each kind, and the label every page and export gives its speaker.
+LABELLED = [
+    (("User", "Open the hatch"), {"is_trigger_input": True}, "Game trigger"),
+    (("User", "[An Event has occurred]: the lights fail"), {}, "Game event"),
+    (("User", "Hello there"), {}, "Player"),
+    (("Character", "Hi. I'm DK."), {}, "DK Metcalf"),
+    (("Radio", "Mayday, mayday."), {}, "Radio"),
+    (("", "Static."), {}, "Other speaker"),
+]
+
+
+def test_a_line_is_labelled_alike_in_the_transcript_the_backlog_and_every_export(
+    owner_client, owner
+):
+    character = make_character(owner, name="DK Metcalf", sessions_refreshed_at=START)
+    chat = make_session(character, session_id="s-1", started_at=START)
+    for turn, options, _ in LABELLED:
+        make_interaction(chat, turn, **options)
+    said = lines_of(chat)
+    for n, (turn, _, _) in enumerate(LABELLED):
+        make_flag(said[turn[1]], owner, created_at=START + timedelta(days=1, seconds=n))
+    labels = [label for _, _, label in LABELLED]
+    character_id = character.character_id
+    speakers = re.compile(r'class="speaker">([^<]*)<')
+
+    transcript = download(owner_client, SESSION.format(char=character_id, sid="s-1"))
+    assert [label.strip() for label in speakers.findall(transcript)] == labels
+    backlog = download(owner_client, f"/characters/{character_id}/flags/?sort=oldest")
+    # Each flag shows its line among the turns around it.
+    assert set(labels) <= set(speakers.findall(backlog))
+    flags = parsed_csv(download(owner_client, "/flags/export.csv?sort=oldest"))
+    assert [row["speaker"] for row in flags] == labels
+    script = shown_text(
+        download(owner_client, SESSION.format(char=character_id, sid="s-1") + "export.md")
+    )
+    for n, (turn, _, label) in enumerate(LABELLED):
+        assert f"{label} (12:00:0{n}): {turn[1]}" in script
+        report = download(
+            owner_client, reverse("bug_report", args=[character_id, "s-1", said[turn[1]].pk])
+        )
+        assert f"{label} at 2026-10-01 12:00:0{n} UTC" in shown_text(report)
 
 
 @pytest.mark.parametrize("attack", MARKDOWN_ATTACKS)

@@ -6,7 +6,7 @@ from datetime import UTC
 
 from convai_dashboard.history.models import Line
 from convai_dashboard.review.exports import SessionLink
-from convai_dashboard.review.exports.common import markdown, speaker_label, utc
+from convai_dashboard.review.exports.common import markdown, utc
 from convai_dashboard.review.exports.session import flag_block, quoted, script_turn
 from convai_dashboard.review.models import Flag
 
@@ -29,7 +29,7 @@ def bug_report(line: Line, link: SessionLink) -> str:
     day = session.started_at.astimezone(UTC).date()
     context = said[max(0, at - CONTEXT_TURNS) : at + CONTEXT_TURNS + 1]
     flags = Flag.objects.filter(line=line).select_related("author").order_by("created_at", "pk")
-    said_by = markdown(speaker_label(line, character))
+    said_by = markdown(line.speaker_label(character))
     refusal = ", a moderation refusal" if line.is_refusal else ""
     blocks = [
         f"## {markdown(character.display_name)}, session {markdown(session.session_id)}",

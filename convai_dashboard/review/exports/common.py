@@ -11,7 +11,6 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from convai_dashboard.history.models import ConvaiCharacter, Line
 from convai_dashboard.review.models import Flag
 from convai_dashboard.review.queries import BACKLOG_SORTS
 
@@ -55,17 +54,6 @@ def utc(at: datetime | None) -> str:
 def username(user: Any) -> str:
     # A deleted user's review work stays, unsigned.
     return user.username if user is not None else ""
-
-
-def speaker_label(line: Line, character: ConvaiCharacter) -> str:
-    """Who said a line, as a writer reads it (the line's interaction must be loaded)."""
-    labels = {
-        "player": "Player",
-        "trigger": "Trigger",
-        "event": "Event",
-        "character": character.display_name,
-    }
-    return labels.get(line.kind, line.speaker) or "Unnamed speaker"
 
 
 def chunks[T](

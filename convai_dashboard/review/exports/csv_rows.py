@@ -18,7 +18,6 @@ from convai_dashboard.review.exports.common import (
     backlog_chunks,
     cell,
     chunks,
-    speaker_label,
     username,
     utc,
 )
@@ -168,7 +167,7 @@ def _flag_rows(
                 cell(flag.character.character_id),
                 cell(flag.session.session_id),
                 utc(flag.line.interaction.occurred_at),
-                cell(speaker_label(flag.line, flag.character)),
+                cell(flag.line.speaker_label(flag.character)),
                 cell(flag.line.text),
                 flag.category,
                 cell(flag.comment),

@@ -13,7 +13,6 @@ from convai_dashboard.history.models import ChatSession, ConvaiCharacter, Intera
 from convai_dashboard.review.exports import SessionLink
 from convai_dashboard.review.exports.common import (
     markdown,
-    speaker_label,
     username,
     utc,
 )
@@ -144,7 +143,7 @@ def _clock(at: datetime, day: date) -> str:
 
 def script_turn(line: Line, character: ConvaiCharacter, day: date, note: str = "") -> str:
     """One turn of a script: **Speaker** (time): text."""
-    label = markdown(speaker_label(line, character))
+    label = markdown(line.speaker_label(character))
     when = _clock(line.interaction.occurred_at, day)
     refusal = ", moderation refusal" if line.is_refusal else ""
     return f"**{label}** ({when}{refusal}{note}): {markdown(line.text)}"
