@@ -34,6 +34,7 @@ def main() -> None:
     from django.db.models import Count, Q
     from django.test import RequestFactory
 
+    from convai_dashboard.history.listing import Sort
     from convai_dashboard.history.models import ConvaiCharacter
     from convai_dashboard.pages.exports import SessionLinks
     from convai_dashboard.review.exports import csv_rows
@@ -49,7 +50,7 @@ def main() -> None:
 
     def streamed() -> int:
         # Encoded and dropped piece by piece, as a streaming response sends it.
-        pieces = csv_rows.sessions_csv(character, sessions, "newest", link)
+        pieces = csv_rows.sessions_csv(character, sessions, Sort.NEWEST, link)
         return sum(len(piece.encode()) for piece in pieces)
 
     def plain() -> int:
@@ -104,7 +105,9 @@ def main() -> None:
     whole = median_ms(plain, options.runs, warm_up=0) / 1000
 
     built = [
-        row for chunk in csv_rows.session_rows(character, sessions, "newest", link) for row in chunk
+        row
+        for chunk in csv_rows.session_rows(character, sessions, Sort.NEWEST, link)
+        for row in chunk
     ]
 
     def writer_alone() -> int:

@@ -96,10 +96,10 @@ def test_the_store_ties_on_every_sort_value(tied):
     assert sessions.values("interaction_count").distinct().count() == len(set(COUNTS))
 
 
-@pytest.mark.parametrize("sort", listing.SORTS)
+@pytest.mark.parametrize("sort", listing.Sort)
 @pytest.mark.parametrize("descending", [True, False], ids=["down", "up"])
 def test_the_row_value_passes_exactly_the_rows_the_old_condition_did(tied, sort, descending):
-    field, _ = listing.SORTS[sort]
+    field = sort.field
     order = [f"-{field}", "-session_id"] if descending else [field, "session_id"]
     sessions = tied.sessions.all()
     for key in _keys(sessions, field):
@@ -108,7 +108,9 @@ def test_the_row_value_passes_exactly_the_rows_the_old_condition_did(tied, sort,
         assert list(new.values_list("pk", flat=True)) == list(old.values_list("pk", flat=True))
 
 
-def _walk(sessions: QuerySet[ChatSession], sort: str, *, back: bool) -> list[listing.SessionPage]:
+def _walk(
+    sessions: QuerySet[ChatSession], sort: listing.Sort, *, back: bool
+) -> list[listing.SessionPage]:
     """Every page of the list, through the cursors of its links as a URL carries them."""
     page = listing.page_of(sessions, sort, last=back, size=7)
     pages = [page]
@@ -124,7 +126,7 @@ def _walk(sessions: QuerySet[ChatSession], sort: str, *, back: bool) -> list[lis
     return pages
 
 
-@pytest.mark.parametrize("sort", listing.SORTS)
+@pytest.mark.parametrize("sort", listing.Sort)
 @pytest.mark.parametrize("filters", FILTERS, ids=lambda filters: "&".join(filters) or "all")
 def test_pages_walk_every_list_as_the_old_condition_did_both_ways(tied, sort, filters, monkeypatch):
     sessions = tied.sessions.matching(filters)
@@ -139,7 +141,7 @@ def test_pages_walk_every_list_as_the_old_condition_did_both_ways(tied, sort, fi
         assert in_order == everything
 
 
-@pytest.mark.parametrize("sort", listing.SORTS)
+@pytest.mark.parametrize("sort", listing.Sort)
 def test_neighbours_and_next_unreviewed_are_those_of_the_old_condition(tied, sort, monkeypatch):
     # The list filtered as a reviewer reads it, and sessions outside it opened from a link.
     sessions = tied.sessions.matching({"memory": "yes"})
@@ -164,9 +166,9 @@ def test_neighbours_and_next_unreviewed_are_those_of_the_old_condition(tied, sor
     assert any(before and after for (before, after), _ in new)
 
 
-@pytest.mark.parametrize("sort", listing.SORTS)
+@pytest.mark.parametrize("sort", listing.Sort)
 def test_a_page_asks_with_a_row_value(tied, sort):
-    field, descending = listing.SORTS[sort]
+    field, descending = sort.field, sort.descending
     first = listing.page_of(tied.sessions.all(), sort, size=7)
     assert first.older is not None
     with CaptureQueriesContext(connection) as queries:
@@ -185,7 +187,7 @@ def _opened(href: str | None) -> str | None:
     return None if href is None else href.split("/sessions/")[1].split("/")[0]
 
 
-@pytest.mark.parametrize("sort", listing.SORTS)
+@pytest.mark.parametrize("sort", listing.Sort)
 def test_a_move_off_the_page_shows_the_list_from_the_session_it_opens(
     tied, sort, owner_client, settings
 ):
@@ -209,7 +211,7 @@ def test_a_move_off_the_page_shows_the_list_from_the_session_it_opens(
     assert checked > 20  # moves off the page were met
 
 
-@pytest.mark.parametrize("sort", listing.SORTS)
+@pytest.mark.parametrize("sort", listing.Sort)
 def test_moves_read_from_the_page_shown_are_those_the_store_finds(
     tied, sort, owner_client, settings
 ):

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from django.db import models
 from django.db.models import F, Q, QuerySet
 from django.db.models.fields.tuple_lookups import (
     Tuple,
@@ -20,12 +21,39 @@ from django.db.models.fields.tuple_lookups import (
 
 from convai_dashboard.history.models import ChatSession
 
-# sort name -> (field, newest/longest first?)
-SORTS: dict[str, tuple[str, bool]] = {
-    "newest": ("started_at", True),
-    "oldest": ("started_at", False),
-    "longest": ("interaction_count", True),
-}
+
+class Sort(models.TextChoices):
+    """The orders of the session list, and of its CSV: by a field, then by session ID, so
+    that every row has a place of its own."""
+
+    NEWEST = "newest", "Newest first"
+    OLDEST = "oldest", "Oldest first"
+    LONGEST = "longest", "Longest first"
+
+    @property
+    def field(self) -> str:
+        return "interaction_count" if self == Sort.LONGEST else "started_at"
+
+    @property
+    def descending(self) -> bool:
+        return self != Sort.OLDEST
+
+    @property
+    def ends(self) -> tuple[str, str]:
+        """What the list's first and last pages hold, as its pager names them."""
+        return {
+            Sort.NEWEST: ("Newest", "Oldest"),
+            Sort.OLDEST: ("Oldest", "Newest"),
+            Sort.LONGEST: ("Longest", "Shortest"),
+        }[self]
+
+    @property
+    def order(self) -> tuple[str, str]:
+        """The list's order, as order_by() takes it."""
+        sign = "-" if self.descending else ""
+        return f"{sign}{self.field}", f"{sign}session_id"
+
+
 SEPARATOR = "~"
 # The largest interaction count a cursor can hold (ChatSession.interaction_count).
 COUNT_MAX = 2**31 - 1
@@ -35,21 +63,19 @@ class BadCursor(ValueError):
     pass
 
 
-def encode_cursor(session: ChatSession, sort: str) -> str:
-    field, _ = SORTS[sort]
-    value: Any = getattr(session, field)
+def encode_cursor(session: ChatSession, sort: Sort) -> str:
+    value: Any = getattr(session, sort.field)
     if isinstance(value, datetime):
         value = value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
     return f"{value}{SEPARATOR}{session.session_id}"
 
 
-def decode_cursor(cursor: str, sort: str) -> tuple[Any, str]:
+def decode_cursor(cursor: str, sort: Sort) -> tuple[Any, str]:
     value, separator, session_id = cursor.partition(SEPARATOR)
     if not separator or not session_id:
         raise BadCursor(cursor)
-    field, _ = SORTS[sort]
     try:
-        if field == "started_at":
+        if sort.field == "started_at":
             return datetime.fromisoformat(value).replace(tzinfo=UTC), session_id
         count = int(value)
     except ValueError:
@@ -81,17 +107,17 @@ class SessionPage:
     is_last: bool
 
 
-def _orders(sort: str) -> tuple[str, list[str], list[str], bool]:
+def _orders(sort: Sort) -> tuple[str, list[str], list[str], bool]:
     """The sort's field, its order forward and backward, and whether forward is descending."""
-    field, descending = SORTS[sort]
-    forward = [f"-{field}", "-session_id"] if descending else [field, "session_id"]
+    field, descending = sort.field, sort.descending
+    forward = list(sort.order)
     backward = [name.lstrip("-") if name.startswith("-") else f"-{name}" for name in forward]
     return field, forward, backward, descending
 
 
 def page_of(
     sessions: QuerySet[ChatSession],
-    sort: str,
+    sort: Sort,
     *,
     after: tuple[Any, str] | None = None,
     before: tuple[Any, str] | None = None,
@@ -124,7 +150,7 @@ def page_of(
 
 
 def neighbours(
-    sessions: QuerySet[ChatSession], sort: str, current: ChatSession
+    sessions: QuerySet[ChatSession], sort: Sort, current: ChatSession
 ) -> tuple[ChatSession | None, ChatSession | None]:
     """The sessions just before and just after `current` in the list's order (which
     `sessions`, filtered as the list is, need not contain), through the same indexes as a page."""
@@ -135,7 +161,7 @@ def neighbours(
 
 
 def just_before(
-    sessions: QuerySet[ChatSession], sort: str, current: ChatSession
+    sessions: QuerySet[ChatSession], sort: Sort, current: ChatSession
 ) -> ChatSession | None:
     """The session just before `current` in the list's order (`neighbours`' first)."""
     field, _, backward, descending = _orders(sort)
@@ -144,7 +170,7 @@ def just_before(
 
 
 def first_after(
-    sessions: QuerySet[ChatSession], sort: str, current: ChatSession | None
+    sessions: QuerySet[ChatSession], sort: Sort, current: ChatSession | None
 ) -> ChatSession | None:
     """The first of `sessions` after `current` in the list's order, or failing that the first
     from the top: "next unreviewed" wraps around."""

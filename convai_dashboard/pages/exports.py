@@ -127,7 +127,7 @@ def flags_csv(request: HtmxHttpRequest, character_id: str | None = None) -> Http
     character, form, flags = backlog_filters(request, character_id)
     if form.errors:
         return _bad_filters(form)
-    rows = csv_rows.flags_csv(flags, form.cleaned_data.get("sort"), SessionLinks(request))
+    rows = csv_rows.flags_csv(flags, form.cleaned_data["sort"], SessionLinks(request))
     return _download(rows, f"{_name(character)}-flags-{_today()}.csv", CSV)
 
 
@@ -136,7 +136,7 @@ def rewrites_jsonl(request: HtmxHttpRequest, character_id: str | None = None) ->
     character, form, flags = backlog_filters(request, character_id)
     if form.errors:
         return _bad_filters(form)
-    examples = chat_examples.rewrite_examples(flags, form.cleaned_data.get("sort"))
+    examples = chat_examples.rewrite_examples(flags, form.cleaned_data["sort"])
     return _download(examples, f"{_name(character)}-rewrites-{_today()}.jsonl", JSONL)
 
 

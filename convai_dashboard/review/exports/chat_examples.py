@@ -13,6 +13,7 @@ from django.db.models import QuerySet
 from convai_dashboard.history.models import Line, Speaker
 from convai_dashboard.review.exports.common import backlog_chunks
 from convai_dashboard.review.models import Flag, FlagStatus
+from convai_dashboard.review.queries import BacklogSort
 
 # Flags whose rewrite a writer stands behind.
 REWRITE_STATUSES = (FlagStatus.REWRITTEN, FlagStatus.APPROVED)
@@ -20,7 +21,7 @@ REWRITE_STATUSES = (FlagStatus.REWRITTEN, FlagStatus.APPROVED)
 _NOT_IN_NAME = re.compile(r"[^A-Za-z0-9_-]+")
 
 
-def rewrite_examples(flags: QuerySet[Flag], sort: str | None) -> Iterator[str]:
+def rewrite_examples(flags: QuerySet[Flag], sort: BacklogSort) -> Iterator[str]:
     """One JSON line for each of a backlog's flags (review.queries.backlog, in its sort) that
     rewrites a character's line: OpenAI's chat fine-tuning shape, the session's turns before
     the line, then the rewrite as the assistant's answer. Two queries a chunk: the flags, and

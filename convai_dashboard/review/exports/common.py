@@ -12,7 +12,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from convai_dashboard.review.models import Flag
-from convai_dashboard.review.queries import BACKLOG_SORTS
+from convai_dashboard.review.queries import BacklogSort
 
 CHUNK = 2000
 
@@ -92,7 +92,7 @@ def _after(order: Sequence[str], last: dict[str, Any]) -> Q:
 
 
 def backlog_chunks(
-    flags: QuerySet[Flag], sort: str | None
+    flags: QuerySet[Flag], sort: BacklogSort
 ) -> Iterator[tuple[QuerySet[Flag], list[Flag]]]:
     """The flags with their line, interaction, session, character and author, in the backlog's
     sort, a chunk (one query) at a time."""
@@ -100,4 +100,4 @@ def backlog_chunks(
         # A second copy of each line's text, for search alone.
         "line__search_text"
     )
-    return chunks(loaded, BACKLOG_SORTS[sort or "newest"], getattr)
+    return chunks(loaded, sort.order, getattr)

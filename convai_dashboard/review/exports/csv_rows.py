@@ -11,7 +11,7 @@ from typing import Any
 
 from django.db.models import BooleanField, Count, ExpressionWrapper, Q, QuerySet
 
-from convai_dashboard.history.listing import SORTS
+from convai_dashboard.history.listing import Sort
 from convai_dashboard.history.models import ChatSession, ConvaiCharacter
 from convai_dashboard.review.exports import SessionLink
 from convai_dashboard.review.exports.common import (
@@ -22,6 +22,7 @@ from convai_dashboard.review.exports.common import (
     utc,
 )
 from convai_dashboard.review.models import Flag, FlagStatus, SessionTag
+from convai_dashboard.review.queries import BacklogSort
 
 
 def _csv(header: Sequence[str], chunks: Iterable[list[list[Any]]]) -> Iterator[str]:
@@ -66,18 +67,16 @@ _SESSION_FIELDS = (
 
 
 def session_rows(
-    character: ConvaiCharacter, sessions: QuerySet[ChatSession], sort: str, link: SessionLink
+    character: ConvaiCharacter, sessions: QuerySet[ChatSession], sort: Sort, link: SessionLink
 ) -> Iterator[list[list[Any]]]:
     """Rows of SESSION_COLUMNS for the character's sessions, in the list's sort, a chunk at a
     time: three queries a chunk (sessions, flag counts, tags)."""
-    field, descending = SORTS[sort]
-    order = [f"-{field}", "-session_id"] if descending else [field, "session_id"]
     character_id = character.character_id
     # Whether the transcript is stored, without reading (and parsing) when it was.
     read = sessions.values(*_SESSION_FIELDS).annotate(
         stored=ExpressionWrapper(Q(transcript_fetched_at__isnull=False), BooleanField())
     )
-    for page, chunk in chunks(read, order, operator.getitem):
+    for page, chunk in chunks(read, sort.order, operator.getitem):
         counts = _flag_counts(page.values("pk"))
         tags = _tag_names(page.values("pk"))
         yield [
@@ -120,7 +119,7 @@ def _tag_names(sessions: QuerySet[Any]) -> dict[int, list[str]]:
 
 
 def sessions_csv(
-    character: ConvaiCharacter, sessions: QuerySet[ChatSession], sort: str, link: SessionLink
+    character: ConvaiCharacter, sessions: QuerySet[ChatSession], sort: Sort, link: SessionLink
 ) -> Iterator[str]:
     return _csv(SESSION_COLUMNS, session_rows(character, sessions, sort, link))
 
@@ -151,13 +150,13 @@ def _permalink(flag: Flag, link: SessionLink) -> str:
     return f"{at}#{flag.line.anchor}"
 
 
-def flags_csv(flags: QuerySet[Flag], sort: str | None, link: SessionLink) -> Iterator[str]:
+def flags_csv(flags: QuerySet[Flag], sort: BacklogSort, link: SessionLink) -> Iterator[str]:
     """FLAG_COLUMNS for a backlog's flags (review.queries.backlog), in its sort."""
     return _csv(FLAG_COLUMNS, _flag_rows(flags, sort, link))
 
 
 def _flag_rows(
-    flags: QuerySet[Flag], sort: str | None, link: SessionLink
+    flags: QuerySet[Flag], sort: BacklogSort, link: SessionLink
 ) -> Iterator[list[list[Any]]]:
     for _, chunk in backlog_chunks(flags, sort):
         yield [
