@@ -12,13 +12,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.db import models
-from django.db.models import F, Q, QuerySet
-from django.db.models.fields.tuple_lookups import (
-    Tuple,
-    TupleGreaterThanOrEqual,
-    TupleLessThanOrEqual,
-)
+from django.db.models import QuerySet
 
+from convai_dashboard.history import keyset
 from convai_dashboard.history.models import ChatSession
 
 
@@ -49,9 +45,13 @@ class Sort(models.TextChoices):
 
     @property
     def order(self) -> tuple[str, str]:
-        """The list's order, as order_by() takes it."""
+        """The list's order, as order_by() takes it (and history.keyset)."""
         sign = "-" if self.descending else ""
         return f"{sign}{self.field}", f"{sign}session_id"
+
+    def key(self, session: ChatSession) -> tuple[Any, str]:
+        """The session's place in this order."""
+        return getattr(session, self.field), session.session_id
 
 
 SEPARATOR = "~"
@@ -64,10 +64,10 @@ class BadCursor(ValueError):
 
 
 def encode_cursor(session: ChatSession, sort: Sort) -> str:
-    value: Any = getattr(session, sort.field)
+    value, session_id = sort.key(session)
     if isinstance(value, datetime):
         value = value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
-    return f"{value}{SEPARATOR}{session.session_id}"
+    return f"{value}{SEPARATOR}{session_id}"
 
 
 def decode_cursor(cursor: str, sort: Sort) -> tuple[Any, str]:
@@ -86,18 +86,6 @@ def decode_cursor(cursor: str, sort: Sort) -> tuple[Any, str]:
     return count, session_id
 
 
-def _beyond(field: str, key: tuple[Any, str], descending: bool) -> Q:
-    """Rows past `key` in the sort, as a row value: `(field, session_id) < (v, s)` is one range
-    of the sort's index, which both engines start reading at the cursor. The same condition
-    spelt `field < v OR (field = v AND session_id < s)` made them read every row before it
-    (docs/performance.md, "Keyset pages at depth"). It is asked as `<=` less the cursor's own
-    row (a session ID is one row of a character's): PostgreSQL estimates a row value by its
-    first column, and `interaction_count < 1` at the end of the longest-first sort, no rows,
-    made it pick the smaller index and check the filters row by row."""
-    comparison = TupleLessThanOrEqual if descending else TupleGreaterThanOrEqual
-    return Q(comparison(Tuple(F(field), F("session_id")), key)) & ~Q(session_id=key[1])
-
-
 @dataclass(frozen=True)
 class SessionPage:
     sessions: list[ChatSession]
@@ -105,14 +93,6 @@ class SessionPage:
     older: str | None  # cursor of the page after this one (`after=`), if any
     is_first: bool
     is_last: bool
-
-
-def _orders(sort: Sort) -> tuple[str, list[str], list[str], bool]:
-    """The sort's field, its order forward and backward, and whether forward is descending."""
-    field, descending = sort.field, sort.descending
-    forward = list(sort.order)
-    backward = [name.lstrip("-") if name.startswith("-") else f"-{name}" for name in forward]
-    return field, forward, backward, descending
 
 
 def page_of(
@@ -124,19 +104,17 @@ def page_of(
     last: bool = False,
     size: int = 50,
 ) -> SessionPage:
-    field, forward, backward, descending = _orders(sort)
     if before is not None or last:
-        query = (
-            sessions if before is None else sessions.filter(_beyond(field, before, not descending))
-        )
+        back = keyset.backward(sort.order)
+        query = sessions if before is None else sessions.filter(keyset.beyond(back, before))
         # One row more than a page says whether a page comes before this one.
-        rows = list(query.order_by(*backward)[: size + 1])
+        rows = list(query.order_by(*back)[: size + 1])
         is_first = len(rows) <= size
         rows = rows[:size][::-1]
         is_last = last or not rows
     else:
-        query = sessions if after is None else sessions.filter(_beyond(field, after, descending))
-        rows = list(query.order_by(*forward)[: size + 1])
+        query = sessions if after is None else sessions.filter(keyset.beyond(sort.order, after))
+        rows = list(query.order_by(*sort.order)[: size + 1])
         is_last = len(rows) <= size
         rows = rows[:size]
         is_first = after is None
@@ -154,19 +132,17 @@ def neighbours(
 ) -> tuple[ChatSession | None, ChatSession | None]:
     """The sessions just before and just after `current` in the list's order (which
     `sessions`, filtered as the list is, need not contain), through the same indexes as a page."""
-    field, forward, _, descending = _orders(sort)
-    key = (getattr(current, field), current.session_id)
-    after = sessions.filter(_beyond(field, key, descending)).order_by(*forward).first()
-    return just_before(sessions, sort, current), after
+    after = keyset.beyond(sort.order, sort.key(current))
+    following = sessions.filter(after).order_by(*sort.order).first()
+    return just_before(sessions, sort, current), following
 
 
 def just_before(
     sessions: QuerySet[ChatSession], sort: Sort, current: ChatSession
 ) -> ChatSession | None:
     """The session just before `current` in the list's order (`neighbours`' first)."""
-    field, _, backward, descending = _orders(sort)
-    key = (getattr(current, field), current.session_id)
-    return sessions.filter(_beyond(field, key, not descending)).order_by(*backward).first()
+    back = keyset.backward(sort.order)
+    return sessions.filter(keyset.beyond(back, sort.key(current))).order_by(*back).first()
 
 
 def first_after(
@@ -174,10 +150,12 @@ def first_after(
 ) -> ChatSession | None:
     """The first of `sessions` after `current` in the list's order, or failing that the first
     from the top: "next unreviewed" wraps around."""
-    field, forward, _, descending = _orders(sort)
     if current is not None:
-        key = (getattr(current, field), current.session_id)
-        found = sessions.filter(_beyond(field, key, descending)).order_by(*forward).first()
+        found = (
+            sessions.filter(keyset.beyond(sort.order, sort.key(current)))
+            .order_by(*sort.order)
+            .first()
+        )
         if found is not None:
             return found
-    return sessions.order_by(*forward).first()
+    return sessions.order_by(*sort.order).first()

@@ -9,8 +9,9 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
+from convai_dashboard.history import keyset
 from convai_dashboard.review.models import Flag
 from convai_dashboard.review.queries import BacklogSort
 
@@ -57,38 +58,10 @@ def username(user: Any) -> str:
 
 
 def chunks[T](
-    rows: QuerySet[Any, T],
-    order: Sequence[str],
-    value: Callable[[T, str], Any],
+    rows: QuerySet[Any, T], order: Sequence[str], value: Callable[[T, str], Any]
 ) -> Iterator[tuple[QuerySet[Any, T], list[T]]]:
-    """The rows in chunks of CHUNK, in this order (field names, "-" for descending, the last
-    one unique), each continuing after the last row of the one before (keyset pagination).
-    Each comes with the query that read it, for other queries to take as a subquery: Django
-    prepares a list of thousands of IDs one by one, which cost more than reading the rows."""
-    ordered = rows.order_by(*order)
-    page = ordered[:CHUNK]
-    while chunk := list(page):
-        yield page, chunk
-        if len(chunk) < CHUNK:
-            return
-        last = {name.lstrip("-"): value(chunk[-1], name.lstrip("-")) for name in order}
-        page = ordered.filter(_after(order, last))[:CHUNK]
-
-
-def _after(order: Sequence[str], last: dict[str, Any]) -> Q:
-    """Rows beyond `last` in this order."""
-    fields = [name.lstrip("-") for name in order]
-    beyond = Q()
-    for i, name in enumerate(order):
-        op = "lt" if name.startswith("-") else "gt"
-        beyond |= Q(
-            **{field: last[field] for field in fields[:i]},
-            **{f"{fields[i]}__{op}": last[fields[i]]},
-        )
-    # The same bound on the first field alone, which an index can seek to: the OR alone made
-    # SQLite walk every row before it.
-    first = "lte" if order[0].startswith("-") else "gte"
-    return Q(**{f"{fields[0]}__{first}": last[fields[0]]}) & beyond
+    """The rows in chunks of CHUNK, in this order (history.keyset.chunks)."""
+    return keyset.chunks(rows, order, value, CHUNK)
 
 
 def backlog_chunks(
