@@ -34,9 +34,11 @@ def main() -> None:
     from django.db.models import Count, Q
     from django.test import RequestFactory
 
+    from convai_dashboard.history.listing import Sort
     from convai_dashboard.history.models import ConvaiCharacter
     from convai_dashboard.pages.exports import SessionLinks
-    from convai_dashboard.review import exports
+    from convai_dashboard.review.exports import csv_rows
+    from convai_dashboard.review.exports.common import cell
     from convai_dashboard.review.models import Flag, FlagStatus, SessionTag
     from convai_dashboard.sandbox import LARGE_CHARACTER_ID
 
@@ -48,7 +50,7 @@ def main() -> None:
 
     def streamed() -> int:
         # Encoded and dropped piece by piece, as a streaming response sends it.
-        pieces = exports.sessions_csv(character, sessions, "newest", link)
+        pieces = csv_rows.sessions_csv(character, sessions, Sort.NEWEST, link)
         return sum(len(piece.encode()) for piece in pieces)
 
     def plain() -> int:
@@ -77,17 +79,17 @@ def main() -> None:
         )
         sink = io.StringIO()
         writer = csv.writer(sink)
-        writer.writerow(exports.SESSION_COLUMNS)
+        writer.writerow(csv_rows.SESSION_COLUMNS)
         for pk, session_id, started_at, in_memory, count, fetched, status in rows:
             writer.writerow(
                 [
-                    exports.cell(session_id),
+                    cell(session_id),
                     started_at.isoformat(" ", "seconds")[:19],
                     "yes" if in_memory else "no",
                     count if fetched else "",
                     *counts.get(pk, (0, 0)),
                     status,
-                    exports.cell("; ".join(tags.get(pk, ()))),
+                    cell("; ".join(tags.get(pk, ()))),
                     link(character.character_id, session_id),
                 ]
             )
@@ -103,13 +105,15 @@ def main() -> None:
     whole = median_ms(plain, options.runs, warm_up=0) / 1000
 
     built = [
-        row for chunk in exports.session_rows(character, sessions, "newest", link) for row in chunk
+        row
+        for chunk in csv_rows.session_rows(character, sessions, Sort.NEWEST, link)
+        for row in chunk
     ]
 
     def writer_alone() -> int:
         sink = io.StringIO()
         writer = csv.writer(sink)
-        writer.writerow(exports.SESSION_COLUMNS)
+        writer.writerow(csv_rows.SESSION_COLUMNS)
         writer.writerows(built)
         return len(sink.getvalue().encode())
 

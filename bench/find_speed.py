@@ -265,7 +265,7 @@ def deep_page(
     assert form.is_valid(), form.errors
     sort = form.cleaned_data["sort"]
     matching = character.sessions.matching(form.cleaned_data).only(*sessions.LIST_FIELDS)
-    field, forward, _, _ = listing._orders(sort)
+    field, forward = sort.field, sort.order
     count = matching.count()
     ordered = matching.order_by(*forward)
     near = ordered[49]

@@ -134,7 +134,7 @@ def read_store(database_url: str, collect_static: bool) -> Store:
     from django.db.models import F
     from django.db.models.functions import Abs
 
-    from convai_dashboard.history.listing import encode_cursor
+    from convai_dashboard.history.listing import Sort, encode_cursor
     from convai_dashboard.history.models import ConvaiCharacter
     from convai_dashboard.sandbox import LARGE_CHARACTER_ID
 
@@ -145,7 +145,7 @@ def read_store(database_url: str, collect_static: bool) -> Store:
     if character is None or character.session_count < DEEP_ROW + PAGE_SIZE:
         sys.exit(f"{database_url}: no large load_scale_data character; run load_scale_data.")
     user, _ = hold(LARGE_CHARACTER_ID)
-    # The list's default order, newest first (history.listing.SORTS).
+    # The list's default order, newest first (history.listing.Sort).
     deep = character.sessions.order_by("-started_at", "-session_id")[DEEP_ROW - 1]
     transcript = (
         character.sessions.filter(transcript_fetched_at__isnull=False)
@@ -157,7 +157,7 @@ def read_store(database_url: str, collect_static: bool) -> Store:
         character_id=LARGE_CHARACTER_ID,
         character_pk=character.pk,
         cookie=signed_in_cookie(user),
-        deep_cursor=encode_cursor(deep, "newest"),
+        deep_cursor=encode_cursor(deep, Sort.NEWEST),
         deep_session_id=deep.session_id,
         transcript_session_id=transcript.session_id,
     )

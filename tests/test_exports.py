@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import tracemalloc
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -20,7 +21,7 @@ from markdown_it.token import Token
 
 from convai_dashboard.history.models import ChatSession, ReviewStatus
 from convai_dashboard.pages.exports import SessionLinks
-from convai_dashboard.review import exports
+from convai_dashboard.review.exports import common, csv_rows
 from convai_dashboard.review.models import FlagCategory, FlagStatus, SessionTag
 from convai_dashboard.sandbox import MUSEUM_GUIDE_ID, SHRINE_KEEPER_ID
 from tests.factories import (
@@ -114,7 +115,7 @@ def download(client: Client, url: str) -> str:
     return response.content.decode()
 
 
-def csv_rows(text: str) -> list[dict[str, str]]:
+def parsed_csv(text: str) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(text, newline="")))
 
 
@@ -132,8 +133,8 @@ def test_the_session_list_csv_has_a_row_per_session_with_its_review(owner_client
     make_session(character, session_id="s-2", started_at=START - timedelta(days=1))
     text = download(owner_client, f"/characters/{character.character_id}/sessions.csv")
 
-    rows = csv_rows(text)
-    assert list(rows[0]) == list(exports.SESSION_COLUMNS)
+    rows = parsed_csv(text)
+    assert list(rows[0]) == list(csv_rows.SESSION_COLUMNS)
     assert rows == [
         {
             "session_id": "s-1",
@@ -169,7 +170,7 @@ def test_the_session_list_csv_follows_the_status_and_tag_filters(owner_client, s
     url = f"/characters/{character.character_id}/sessions.csv"
 
     def exported(query: str) -> list[str]:
-        return [row["session_id"] for row in csv_rows(download(owner_client, f"{url}?{query}"))]
+        return [row["session_id"] for row in parsed_csv(download(owner_client, f"{url}?{query}"))]
 
     assert exported("status=needs_changes") == ["s-1"]
     assert exported("status=unreviewed") == ["s-3", "s-2"]
@@ -190,7 +191,7 @@ def test_the_session_list_csv_comes_whole_in_the_lists_sort_across_chunks(
     owner_client, owner, monkeypatch, sort, expected
 ):
     # Chunks of two, and ties on the sort's field: each chunk must go on from the one before.
-    monkeypatch.setattr(exports, "CHUNK", 2)
+    monkeypatch.setattr(common, "CHUNK", 2)
     character = make_character(owner)
     for session_id, count in [("a", 1), ("b", 2), ("c", 9), ("d", 2), ("e", 2)]:
         make_session(
@@ -202,7 +203,7 @@ def test_the_session_list_csv_comes_whole_in_the_lists_sort_across_chunks(
         )
     put_tag(character.sessions.get(session_id="d"), make_tag(character))
     text = download(owner_client, f"/characters/{character.character_id}/sessions.csv?sort={sort}")
-    rows = csv_rows(text)
+    rows = parsed_csv(text)
     assert [row["session_id"] for row in rows] == expected
     # Each chunk's tags are its own.
     assert [row["session_id"] for row in rows if row["tags"] == "needs-vo"] == ["d"]
@@ -213,7 +214,7 @@ def test_the_session_list_csv_ignores_the_pages_position(owner_client, owner):
     for n in range(3):
         make_session(character, session_id=f"s-{n}", started_at=START + timedelta(hours=n))
     url = f"/characters/{character.character_id}/sessions.csv?last=1"
-    assert len(csv_rows(download(owner_client, url))) == 3
+    assert len(parsed_csv(download(owner_client, url))) == 3
 
 
 def test_an_export_with_filters_that_are_not_valid_answers_400_with_the_reason(owner_client, story):
@@ -410,14 +411,14 @@ def test_a_session_exports_as_a_markdown_script_for_writers(owner_client, story)
         "Review status: Needs changes, set by owner on 2026-10-02 12:00:00 UTC",
         "Tags: lore, needs-vo",
         "owner, 2026-10-05 12:00:00 UTC:\nCheck the ending.",
-        "Trigger (12:00:00): Open the hatch\n"
+        "Game trigger (12:00:00): Open the hatch\n"
         "DK Metcalf (12:00:00): It groans open.\n"
         "Player (12:00:01): Hello there\n"
         "DK Metcalf (12:00:01): Hi. I'm DK.\n"
         "Flag: Out of character (Rewritten), by colleague on 2026-10-03 12:00:00 UTC\n"
         "He never says his name like that.\n"
         "Rewrite: Name's Metcalf. Commander Metcalf.\n"
-        "Event (12:00:02): [An Event has occurred]: the lights fail\n"
+        "Game event (12:00:02): [An Event has occurred]: the lights fail\n"
         "DK Metcalf (12:00:02): Who's there?\n"
         # The blank player side is left out.
         "DK Metcalf (12:00:03): Anyone?\n"
@@ -472,8 +473,8 @@ def test_the_flags_csv_has_every_field_a_writers_tool_needs(owner_client, story)
     rewritten, opened = story["flags"]
     said = story["said"]
 
-    rows = csv_rows(text)
-    assert list(rows[0]) == list(exports.FLAG_COLUMNS)
+    rows = parsed_csv(text)
+    assert list(rows[0]) == list(csv_rows.FLAG_COLUMNS)
     # The backlog's default sort: newest first.
     assert rows == [
         {
@@ -516,7 +517,9 @@ def test_the_flags_csv_follows_the_backlogs_filters_and_sort(owner_client, story
     url = f"/characters/{character}/flags/export.csv"
 
     def exported(query: str) -> list[str]:
-        return [row["original_line"] for row in csv_rows(download(owner_client, f"{url}?{query}"))]
+        return [
+            row["original_line"] for row in parsed_csv(download(owner_client, f"{url}?{query}"))
+        ]
 
     assert exported("category=out_of_character") == ["Hi. I'm DK."]
     assert exported("status=open") == ["Anyone?"]
@@ -538,17 +541,17 @@ def test_the_flags_csv_of_all_characters_has_only_those_the_user_holds(
     make_interaction(secret, ("User", "Hi"), ("Character", "Not yours to read."))
     make_flag(secret.lines.get(text="Not yours to read."), outsider)
 
-    rows = csv_rows(download(owner_client, "/flags/export.csv"))
+    rows = parsed_csv(download(owner_client, "/flags/export.csv"))
     assert sorted(row["original_line"] for row in rows) == ["Anyone?", "Hi. I'm DK.", "Room 3."]
     assert {row["character"] for row in rows} == {"DK Metcalf", "Museum guide"}
-    rows = csv_rows(download(owner_client, "/flags/export.csv?category=lore"))
+    rows = parsed_csv(download(owner_client, "/flags/export.csv?category=lore"))
     assert [(row["character"], row["session_id"]) for row in rows] == [("Museum guide", "tour")]
 
 
 def test_the_flags_csv_comes_whole_in_the_backlogs_sort_across_chunks(
     owner_client, owner, monkeypatch
 ):
-    monkeypatch.setattr(exports, "CHUNK", 2)
+    monkeypatch.setattr(common, "CHUNK", 2)
     character = make_character(owner)
     chat = make_session(character)
     make_interaction(chat, *[("Character", f"line {n}") for n in range(7)])
@@ -561,7 +564,7 @@ def test_the_flags_csv_comes_whole_in_the_backlogs_sort_across_chunks(
             created_at=START + timedelta(days=n // 3),
         )
     url = f"/characters/{character.character_id}/flags/export.csv?sort=category"
-    rows = csv_rows(download(owner_client, url))
+    rows = parsed_csv(download(owner_client, url))
     assert [row["original_line"] for row in rows] == [
         "line 5",
         "line 3",
@@ -575,12 +578,12 @@ def test_the_flags_csv_comes_whole_in_the_backlogs_sort_across_chunks(
 
 @pytest.mark.parametrize("formula", FORMULAS)
 def test_a_cell_that_a_spreadsheet_would_run_as_a_formula_gets_a_quote(formula):
-    assert exports.cell(formula) == "'" + formula
+    assert common.cell(formula) == "'" + formula
 
 
 @pytest.mark.parametrize("text", ["Hello", "", "a=b", "1-2", " =1", "'quoted", "ünïcödé"])
 def test_other_cells_stay_as_they_are(text):
-    assert exports.cell(text) == text
+    assert common.cell(text) == text
 
 
 @pytest.mark.parametrize("formula", FORMULAS)
@@ -595,7 +598,7 @@ def test_no_text_from_convai_or_reviewers_becomes_a_formula_in_either_csv(
     sessions_csv = download(owner_client, f"/characters/{character.character_id}/sessions.csv")
     flags_csv = download(owner_client, f"/characters/{character.character_id}/flags/export.csv")
 
-    session, flag = csv_rows(sessions_csv)[0], csv_rows(flags_csv)[0]
+    session, flag = parsed_csv(sessions_csv)[0], parsed_csv(flags_csv)[0]
     assert session["session_id"] == session["tags"] == "'" + formula
     for column in ("character", "session_id", "original_line", "comment", "rewrite", "speaker"):
         assert flag[column] == "'" + formula, column
@@ -662,7 +665,7 @@ def test_rewrites_export_as_chat_examples_of_the_turns_before_then_the_rewrite(o
 def test_rewrites_bring_events_triggers_and_other_speakers_as_user_turns(
     owner_client, story, monkeypatch
 ):
-    monkeypatch.setattr(exports, "CHUNK", 2)
+    monkeypatch.setattr(common, "CHUNK", 2)
     said = story["said"]
     make_flag(
         said["Anyone?"],
@@ -754,7 +757,7 @@ def test_a_line_copies_as_a_bug_report_with_its_context_permalink_and_flags(owne
         "DK Metcalf (12:00:00): It groans open.\n"
         "Player (12:00:01): Hello there\n"
         "DK Metcalf (12:00:01, this line): Hi. I'm DK.\n"
-        "Event (12:00:02): [An Event has occurred]: the lights fail\n"
+        "Game event (12:00:02): [An Event has occurred]: the lights fail\n"
         "DK Metcalf (12:00:02): Who's there?\n" in shown
     )
     assert "Open the hatch" not in shown
@@ -772,12 +775,55 @@ def test_a_bug_report_at_the_start_of_a_session_has_only_what_follows(owner_clie
     url = reverse("bug_report", args=[story["character"].character_id, "s-1", line.pk])
     shown = shown_text(download(owner_client, url))
     assert (
-        "Trigger (12:00:00, this line): Open the hatch\n"
+        "Game trigger (12:00:00, this line): Open the hatch\n"
         "DK Metcalf (12:00:00): It groans open.\n"
         "Player (12:00:01): Hello there\n" in shown
     )
     assert "Hi. I'm DK." not in shown
     assert "Flag:" not in shown
+
+
+# One line of each kind, and the label every page and export gives its speaker.
+LABELLED = [
+    (("User", "Open the hatch"), {"is_trigger_input": True}, "Game trigger"),
+    (("User", "[An Event has occurred]: the lights fail"), {}, "Game event"),
+    (("User", "Hello there"), {}, "Player"),
+    (("Character", "Hi. I'm DK."), {}, "DK Metcalf"),
+    (("Radio", "Mayday, mayday."), {}, "Radio"),
+    (("", "Static."), {}, "Other speaker"),
+]
+
+
+def test_a_line_is_labelled_alike_in_the_transcript_the_backlog_and_every_export(
+    owner_client, owner
+):
+    character = make_character(owner, name="DK Metcalf", sessions_refreshed_at=START)
+    chat = make_session(character, session_id="s-1", started_at=START)
+    for turn, options, _ in LABELLED:
+        make_interaction(chat, turn, **options)
+    said = lines_of(chat)
+    for n, (turn, _, _) in enumerate(LABELLED):
+        make_flag(said[turn[1]], owner, created_at=START + timedelta(days=1, seconds=n))
+    labels = [label for _, _, label in LABELLED]
+    character_id = character.character_id
+    speakers = re.compile(r'class="speaker">([^<]*)<')
+
+    transcript = download(owner_client, SESSION.format(char=character_id, sid="s-1"))
+    assert [label.strip() for label in speakers.findall(transcript)] == labels
+    backlog = download(owner_client, f"/characters/{character_id}/flags/?sort=oldest")
+    # Each flag shows its line among the turns around it.
+    assert set(labels) <= set(speakers.findall(backlog))
+    flags = parsed_csv(download(owner_client, "/flags/export.csv?sort=oldest"))
+    assert [row["speaker"] for row in flags] == labels
+    script = shown_text(
+        download(owner_client, SESSION.format(char=character_id, sid="s-1") + "export.md")
+    )
+    for n, (turn, _, label) in enumerate(LABELLED):
+        assert f"{label} (12:00:0{n}): {turn[1]}" in script
+        report = download(
+            owner_client, reverse("bug_report", args=[character_id, "s-1", said[turn[1]].pk])
+        )
+        assert f"{label} at 2026-10-01 12:00:0{n} UTC" in shown_text(report)
 
 
 @pytest.mark.parametrize("attack", MARKDOWN_ATTACKS)
@@ -865,7 +911,7 @@ def test_a_colleague_who_holds_the_character_exports_the_same_review(
 
 
 def test_an_outsiders_export_of_all_flags_has_none_of_the_characters(outsider_client, story):
-    assert len(csv_rows(download(outsider_client, "/flags/export.csv"))) == 0
+    assert len(parsed_csv(download(outsider_client, "/flags/export.csv"))) == 0
     assert download(outsider_client, "/flags/rewrites.jsonl") == ""
 
 

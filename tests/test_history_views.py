@@ -137,6 +137,26 @@ def test_the_last_page_is_one_link_away_and_pages_back(owner_client, astronaut):
     assert before_last == [s.session_id for s in reversed(newer)]
 
 
+@override_settings(SESSIONS_PER_PAGE=10)
+@pytest.mark.parametrize(
+    ("sort", "first", "last"),
+    [
+        ("newest", "⇤ Newest", "Oldest ⇥"),
+        ("oldest", "⇤ Oldest", "Newest ⇥"),
+        ("longest", "⇤ Longest", "Shortest ⇥"),
+    ],
+)
+def test_the_pager_names_the_ends_of_the_list_as_sorted(owner_client, astronaut, sort, first, last):
+    fetch_list(owner_client, astronaut)
+    top = owner_client.get(f"/characters/{astronaut.character_id}/?sort={sort}").content.decode()
+    # A page in the middle links to both ends.
+    middle = owner_client.get(pager_link(top, "next")).content.decode()
+    assert f">{first}</a>" in middle
+    assert f">{last}</a>" in middle
+    # The filters' summary names the sort as its choice does.
+    assert f'<span class="muted">· {sort.capitalize()} first</span>' in middle
+
+
 @pytest.mark.parametrize(
     ("query", "words"),
     [

@@ -1,10 +1,12 @@
 """The keyset's row-value condition, `(field, session_id) < (v, s)`, against the condition it
 replaced, `field < v OR (field = v AND session_id < s)`, kept here as the reference: the same
-rows at every sort, forward and back, on a store whose sort values tie again and again."""
+rows at every sort of the list and of the backlog, forward and back, and the same chunks for the
+exports, on stores whose sort values tie again and again."""
 
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -13,9 +15,11 @@ from django.db import connection
 from django.db.models import Q, QuerySet
 from django.test.utils import CaptureQueriesContext
 
-from convai_dashboard.history import listing
+from convai_dashboard.history import keyset, listing
 from convai_dashboard.history.models import ChatSession, ConvaiCharacter, ReviewStatus
-from tests.factories import make_character
+from convai_dashboard.review.models import Flag, FlagCategory, FlagStatus
+from convai_dashboard.review.queries import BacklogSort
+from tests.factories import make_character, make_flag, make_interaction, make_session
 
 SESSIONS = 160
 DAY = datetime(2026, 10, 1, 12, 0, tzinfo=UTC)
@@ -44,11 +48,16 @@ FILTERS: list[dict[str, Any]] = [
 ]
 
 
-def old_beyond(field: str, key: tuple[Any, str], descending: bool) -> Q:
-    """The condition listing._beyond built before the row value."""
-    value, session_id = key
-    op = "lt" if descending else "gt"
-    return Q(**{f"{field}__{op}": value}) | Q(**{field: value, f"session_id__{op}": session_id})
+def old_beyond(order: Sequence[str], key: Sequence[Any]) -> Q:
+    """The condition the keyset built before the row value, field by field."""
+    fields = [name.lstrip("-") for name in order]
+    condition = Q()
+    for i, name in enumerate(order):
+        op = "lt" if name.startswith("-") else "gt"
+        condition |= Q(
+            **dict(zip(fields[:i], key[:i], strict=True)), **{f"{fields[i]}__{op}": key[i]}
+        )
+    return condition
 
 
 def _sessions_of(character: ConvaiCharacter, chance: random.Random) -> list[ChatSession]:
@@ -96,19 +105,20 @@ def test_the_store_ties_on_every_sort_value(tied):
     assert sessions.values("interaction_count").distinct().count() == len(set(COUNTS))
 
 
-@pytest.mark.parametrize("sort", listing.SORTS)
-@pytest.mark.parametrize("descending", [True, False], ids=["down", "up"])
-def test_the_row_value_passes_exactly_the_rows_the_old_condition_did(tied, sort, descending):
-    field, _ = listing.SORTS[sort]
-    order = [f"-{field}", "-session_id"] if descending else [field, "session_id"]
+@pytest.mark.parametrize("sort", listing.Sort)
+@pytest.mark.parametrize("back", [False, True], ids=["forward", "back"])
+def test_the_row_value_passes_exactly_the_rows_the_old_condition_did(tied, sort, back):
+    order = keyset.backward(sort.order) if back else sort.order
     sessions = tied.sessions.all()
-    for key in _keys(sessions, field):
-        new = sessions.filter(listing._beyond(field, key, descending)).order_by(*order)
-        old = sessions.filter(old_beyond(field, key, descending)).order_by(*order)
+    for key in _keys(sessions, sort.field):
+        new = sessions.filter(keyset.beyond(order, key)).order_by(*order)
+        old = sessions.filter(old_beyond(order, key)).order_by(*order)
         assert list(new.values_list("pk", flat=True)) == list(old.values_list("pk", flat=True))
 
 
-def _walk(sessions: QuerySet[ChatSession], sort: str, *, back: bool) -> list[listing.SessionPage]:
+def _walk(
+    sessions: QuerySet[ChatSession], sort: listing.Sort, *, back: bool
+) -> list[listing.SessionPage]:
     """Every page of the list, through the cursors of its links as a URL carries them."""
     page = listing.page_of(sessions, sort, last=back, size=7)
     pages = [page]
@@ -124,22 +134,21 @@ def _walk(sessions: QuerySet[ChatSession], sort: str, *, back: bool) -> list[lis
     return pages
 
 
-@pytest.mark.parametrize("sort", listing.SORTS)
+@pytest.mark.parametrize("sort", listing.Sort)
 @pytest.mark.parametrize("filters", FILTERS, ids=lambda filters: "&".join(filters) or "all")
 def test_pages_walk_every_list_as_the_old_condition_did_both_ways(tied, sort, filters, monkeypatch):
     sessions = tied.sessions.matching(filters)
-    _, forward, _, _ = listing._orders(sort)
-    everything = list(sessions.order_by(*forward))
+    everything = list(sessions.order_by(*sort.order))
     assert everything, "a filter of this table lets no session through"
     walks = {back: _walk(sessions, sort, back=back) for back in (False, True)}
-    monkeypatch.setattr(listing, "_beyond", old_beyond)
+    monkeypatch.setattr(keyset, "beyond", old_beyond)
     for back, pages in walks.items():
         assert pages == _walk(sessions, sort, back=back)
         in_order = [session for page in pages[:: -1 if back else 1] for session in page.sessions]
         assert in_order == everything
 
 
-@pytest.mark.parametrize("sort", listing.SORTS)
+@pytest.mark.parametrize("sort", listing.Sort)
 def test_neighbours_and_next_unreviewed_are_those_of_the_old_condition(tied, sort, monkeypatch):
     # The list filtered as a reviewer reads it, and sessions outside it opened from a link.
     sessions = tied.sessions.matching({"memory": "yes"})
@@ -152,7 +161,7 @@ def test_neighbours_and_next_unreviewed_are_those_of_the_old_condition(tied, sor
         )
         for session in every
     ]
-    monkeypatch.setattr(listing, "_beyond", old_beyond)
+    monkeypatch.setattr(keyset, "beyond", old_beyond)
     old = [
         (
             listing.neighbours(sessions, sort, session),
@@ -164,9 +173,9 @@ def test_neighbours_and_next_unreviewed_are_those_of_the_old_condition(tied, sor
     assert any(before and after for (before, after), _ in new)
 
 
-@pytest.mark.parametrize("sort", listing.SORTS)
+@pytest.mark.parametrize("sort", listing.Sort)
 def test_a_page_asks_with_a_row_value(tied, sort):
-    field, descending = listing.SORTS[sort]
+    field, descending = sort.field, sort.descending
     first = listing.page_of(tied.sessions.all(), sort, size=7)
     assert first.older is not None
     with CaptureQueriesContext(connection) as queries:
@@ -185,7 +194,7 @@ def _opened(href: str | None) -> str | None:
     return None if href is None else href.split("/sessions/")[1].split("/")[0]
 
 
-@pytest.mark.parametrize("sort", listing.SORTS)
+@pytest.mark.parametrize("sort", listing.Sort)
 def test_a_move_off_the_page_shows_the_list_from_the_session_it_opens(
     tied, sort, owner_client, settings
 ):
@@ -209,7 +218,7 @@ def test_a_move_off_the_page_shows_the_list_from_the_session_it_opens(
     assert checked > 20  # moves off the page were met
 
 
-@pytest.mark.parametrize("sort", listing.SORTS)
+@pytest.mark.parametrize("sort", listing.Sort)
 def test_moves_read_from_the_page_shown_are_those_the_store_finds(
     tied, sort, owner_client, settings
 ):
@@ -239,3 +248,81 @@ def test_moves_read_from_the_page_shown_are_those_the_store_finds(
             assert [_opened(move and move["href"]) for move in moves] == [
                 found and found.session_id for found in (before, after, next_unreviewed)
             ]
+
+
+# --- the backlog's orders, some of whose fields go both ways, and the exports' chunks --------
+
+FLAGS = 90
+FLAGGED = [DAY, DAY + timedelta(microseconds=1), DAY + timedelta(hours=1)]
+
+
+@pytest.fixture
+def flagged(owner) -> list[Flag]:
+    """Flags that tie on category, status, and both times, several to a line."""
+    character = make_character(owner)
+    chance = random.Random(5)
+    interaction = make_interaction(
+        make_session(character), *(("Character", f"Line {n}") for n in range(6))
+    )
+    lines = list(interaction.lines.all())
+    return [
+        make_flag(
+            chance.choice(lines),
+            owner,
+            category=chance.choice(FlagCategory.values[:3]),
+            status=chance.choice(FlagStatus.values[:2]),
+            created_at=chance.choice(FLAGGED),
+            updated_at=chance.choice(FLAGGED),
+        )
+        for _ in range(FLAGS)
+    ]
+
+
+def _flag_keys(flags: list[Flag], order: Sequence[str]) -> list[list[Any]]:
+    """Every flag's own key, and keys just before the first and past the last of each tie."""
+    keys = [[getattr(flag, name.lstrip("-")) for name in order] for flag in flags]
+    return [*keys, *([*key[:-1], 0] for key in keys), *([*key[:-1], 10**9] for key in keys)]
+
+
+@pytest.mark.parametrize("sort", BacklogSort)
+@pytest.mark.parametrize("back", [False, True], ids=["forward", "back"])
+def test_the_backlogs_orders_pass_exactly_the_rows_the_old_condition_did(flagged, sort, back):
+    order = keyset.backward(sort.order) if back else list(sort.order)
+    flags = Flag.objects.all()
+    for key in _flag_keys(flagged, order):
+        new = flags.filter(keyset.beyond(order, key)).order_by(*order)
+        old = flags.filter(old_beyond(order, key)).order_by(*order)
+        assert list(new.values_list("pk", flat=True)) == list(old.values_list("pk", flat=True))
+
+
+@pytest.mark.parametrize("sort", BacklogSort)
+def test_chunks_of_flags_hold_every_flag_once_in_the_backlogs_order(flagged, sort):
+    flags = Flag.objects.all()
+    chunks = [chunk for _, chunk in keyset.chunks(flags, sort.order, getattr, 7)]
+    assert [len(chunk) for chunk in chunks[:-1]] == [7] * (len(chunks) - 1)
+    assert [flag for chunk in chunks for flag in chunk] == list(flags.order_by(*sort.order))
+
+
+@pytest.mark.parametrize("sort", listing.Sort)
+def test_chunks_of_sessions_read_as_values_hold_every_session_once(tied, sort):
+    rows = tied.sessions.values("pk", "session_id", "started_at", "interaction_count")
+    chunks = keyset.chunks(rows, sort.order, lambda row, name: row[name], 9)
+    walked = [row["pk"] for _, chunk in chunks for row in chunk]
+    assert walked == list(tied.sessions.order_by(*sort.order).values_list("pk", flat=True))
+
+
+@pytest.mark.parametrize(
+    ("sort", "asked"),
+    [
+        (BacklogSort.NEWEST, '("review_flag"."created_at", "review_flag"."id") <= ('),
+        (BacklogSort.OLDEST, '("review_flag"."created_at", "review_flag"."id") >= ('),
+        (BacklogSort.UPDATED, '("review_flag"."updated_at", "review_flag"."id") <= ('),
+        # The category as a bound an index can seek to, then the newest first within it.
+        (BacklogSort.CATEGORY, '"review_flag"."category" >= '),
+        (BacklogSort.CATEGORY, '("review_flag"."created_at", "review_flag"."id") <= ('),
+    ],
+)
+def test_a_chunk_of_flags_asks_with_a_row_value(flagged, sort, asked):
+    with CaptureQueriesContext(connection) as queries:
+        list(keyset.chunks(Flag.objects.all(), sort.order, getattr, 50))
+    assert asked in queries[1]["sql"]

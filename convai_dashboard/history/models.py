@@ -36,6 +36,18 @@ class Speaker(models.TextChoices):
     CHARACTER = "Character", "Character"
 
 
+class LineKind(models.TextChoices):
+    """How a reader sees a line (Line.kind), labelled as the transcript, the backlog and the
+    exports all name its speaker; a character's line shows the character's name instead, and
+    another speaker's line the name Convai sent, when it sent one."""
+
+    PLAYER = "player", "Player"
+    TRIGGER = "trigger", "Game trigger"
+    EVENT = "event", "Game event"
+    CHARACTER = "character", "Character"
+    OTHER = "other", "Other speaker"
+
+
 class ReviewStatus(models.TextChoices):
     """Where a session stands in the team's review (the review app changes it)."""
 
@@ -350,21 +362,29 @@ class Line(models.Model):
         return f"{self.speaker}: {self.text[:40]}"
 
     @property
-    def kind(self) -> str:
-        """How a reader should see the line: player, trigger, event, character or other.
-
-        Needs the interaction loaded (the transcript view prefetches it).
-        """
+    def kind(self) -> LineKind:
+        """How a reader should see the line. Needs the interaction loaded (the transcript view
+        prefetches it)."""
         if self.speaker == Speaker.PLAYER:
             if self.interaction.is_trigger_input:
-                return "trigger"
+                return LineKind.TRIGGER
             # Games also send events as ordinary player text, without the trigger flag.
             if self.text.startswith(EVENT_PREFIX):
-                return "event"
-            return "player"
+                return LineKind.EVENT
+            return LineKind.PLAYER
         if self.speaker == Speaker.CHARACTER:
-            return "character"
-        return "other"
+            return LineKind.CHARACTER
+        return LineKind.OTHER
+
+    def speaker_label(self, character: ConvaiCharacter) -> str:
+        """Who said the line, as pages and exports show it; `character` is the line's, which
+        the caller holds already. Needs the interaction loaded."""
+        kind = self.kind
+        if kind == LineKind.CHARACTER:
+            return character.display_name
+        if kind == LineKind.OTHER and self.speaker:
+            return self.speaker
+        return kind.label
 
     @property
     def is_player(self) -> bool:

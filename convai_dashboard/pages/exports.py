@@ -25,7 +25,8 @@ from convai_dashboard.pages.access import held_character, held_session
 from convai_dashboard.pages.backlog import backlog_filters
 from convai_dashboard.pages.htmx import HtmxHttpRequest
 from convai_dashboard.pages.sessions import filtered_sessions
-from convai_dashboard.review import exports
+from convai_dashboard.review.exports import bug_report as line_report
+from convai_dashboard.review.exports import chat_examples, csv_rows, session
 
 CSV = "text/csv; charset=utf-8"
 JSONL = "application/x-ndjson; charset=utf-8"
@@ -94,7 +95,7 @@ def sessions_csv(request: HtmxHttpRequest, character_id: str) -> HttpResponseBas
     if form.errors:
         return _bad_filters(form)
     # The whole list in the page's sort; the page's position (after, before, last) is ignored.
-    rows = exports.sessions_csv(
+    rows = csv_rows.sessions_csv(
         character, sessions, form.cleaned_data["sort"], SessionLinks(request)
     )
     return _download(rows, f"{_name(character)}-sessions-{_today()}.csv", CSV)
@@ -104,7 +105,7 @@ def sessions_csv(request: HtmxHttpRequest, character_id: str) -> HttpResponseBas
 def session_json(request: HtmxHttpRequest, character_id: str, session_id: str) -> HttpResponse:
     chat = held_session(request, character_id, session_id)
     response = JsonResponse(
-        exports.session_document(chat, SessionLinks(request)),
+        session.session_document(chat, SessionLinks(request)),
         json_dumps_params={"ensure_ascii": False, "indent": 2},
     )
     response["Content-Disposition"] = _disposition(_session_file(chat, "json"))
@@ -115,7 +116,7 @@ def session_json(request: HtmxHttpRequest, character_id: str, session_id: str) -
 def session_markdown(request: HtmxHttpRequest, character_id: str, session_id: str) -> HttpResponse:
     chat = held_session(request, character_id, session_id)
     response = HttpResponse(
-        exports.session_script(chat, SessionLinks(request)), content_type=MARKDOWN
+        session.session_script(chat, SessionLinks(request)), content_type=MARKDOWN
     )
     response["Content-Disposition"] = _disposition(_session_file(chat, "md"))
     return response
@@ -126,7 +127,7 @@ def flags_csv(request: HtmxHttpRequest, character_id: str | None = None) -> Http
     character, form, flags = backlog_filters(request, character_id)
     if form.errors:
         return _bad_filters(form)
-    rows = exports.flags_csv(flags, form.cleaned_data.get("sort"), SessionLinks(request))
+    rows = csv_rows.flags_csv(flags, form.cleaned_data["sort"], SessionLinks(request))
     return _download(rows, f"{_name(character)}-flags-{_today()}.csv", CSV)
 
 
@@ -135,7 +136,7 @@ def rewrites_jsonl(request: HtmxHttpRequest, character_id: str | None = None) ->
     character, form, flags = backlog_filters(request, character_id)
     if form.errors:
         return _bad_filters(form)
-    examples = exports.rewrite_examples(flags, form.cleaned_data.get("sort"))
+    examples = chat_examples.rewrite_examples(flags, form.cleaned_data["sort"])
     return _download(examples, f"{_name(character)}-rewrites-{_today()}.jsonl", JSONL)
 
 
@@ -151,7 +152,9 @@ def bug_report(
         session__session_id=session_id,
     )
     # Inline, not an attachment: the transcript's script fetches it to copy to the clipboard.
-    response = HttpResponse(exports.bug_report(line, SessionLinks(request)), content_type=MARKDOWN)
+    response = HttpResponse(
+        line_report.bug_report(line, SessionLinks(request)), content_type=MARKDOWN
+    )
     response["Content-Disposition"] = _disposition(
         f"{_name(character)}-line-{line.pk}.md", "inline"
     )

@@ -6,7 +6,7 @@ from typing import Any
 
 from django import forms
 
-from convai_dashboard.history.listing import BadCursor, decode_cursor
+from convai_dashboard.history.listing import BadCursor, Sort, decode_cursor
 from convai_dashboard.history.models import ConvaiCharacter, ReviewStatus
 from convai_dashboard.history.text import MAX_TERMS, terms_of
 from convai_dashboard.pages.fields import CountField, DayField, IdField
@@ -48,13 +48,8 @@ class SessionListForm(forms.Form):
     )
     min_interactions = CountField(required=False, label="Interactions, at least")
     max_interactions = CountField(required=False, label="Interactions, at most")
-    sort = forms.ChoiceField(
-        required=False,
-        choices=[
-            ("newest", "Newest first"),
-            ("oldest", "Oldest first"),
-            ("longest", "Longest first"),
-        ],
+    sort = forms.TypedChoiceField(
+        required=False, choices=Sort.choices, coerce=Sort, empty_value=Sort.NEWEST
     )
     after = forms.CharField(required=False, max_length=300, widget=forms.HiddenInput)
     before = forms.CharField(required=False, max_length=300, widget=forms.HiddenInput)
@@ -88,7 +83,8 @@ class SessionListForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        data["sort"] = data.get("sort") or "newest"
+        # Not there when the sort is not one of the choices: the cursors are read in the default.
+        data.setdefault("sort", Sort.NEWEST)
         start, end = data.get("start_from"), data.get("start_to")
         if start and end and start > end:
             self.add_error("start_to", "The end date is before the start date.")

@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from convai_dashboard.history.models import ReviewStatus
 from convai_dashboard.pages.fields import DayField
 from convai_dashboard.review.models import FlagCategory, FlagStatus, Tag, TagColour
+from convai_dashboard.review.queries import BacklogSort
 
 ANY = [("", "Any")]
 TEXT = 5000  # the longest comment, rewrite or note: a paragraph or two, not a document
@@ -111,15 +112,11 @@ class BacklogForm(forms.Form):
     )
     since = DayField(required=False, label="Flagged from")
     until = DayField(required=False, label="Flagged until")
-    sort = forms.ChoiceField(
+    sort = forms.TypedChoiceField(
         required=False,
-        choices=[
-            ("newest", "Newest first"),
-            ("oldest", "Oldest first"),
-            ("updated", "Recently changed"),
-            ("category", "By category"),
-            ("status", "By status"),
-        ],
+        choices=BacklogSort.choices,
+        coerce=BacklogSort,
+        empty_value=BacklogSort.NEWEST,
     )
     page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 

@@ -85,7 +85,7 @@ def list_position(request: HtmxHttpRequest, character: ConvaiCharacter) -> dict[
     form, sessions, known_count = filtered_sessions(request, character)
     valid = form.is_bound and not form.errors
     data: dict[str, Any] = (
-        form.cleaned_data if valid else {"sort": "newest", "after": None, "before": None}
+        form.cleaned_data if valid else {"sort": listing.Sort.NEWEST, "after": None, "before": None}
     )
     page = _page(character, sessions, data, form.filters_set() if valid else set())
     return {
@@ -168,7 +168,6 @@ def list_context(
             # The character's tags, read once here: the filters and the bulk tagging show them.
             "tags": list(form.tags.values()),
             "marks": queries.row_marks(request.user, page.sessions),
-            "sort_label": dict(SessionListForm.base_fields["sort"].choices)[context["sort"]],  # type: ignore[attr-defined]
             # Counting the matches is the one scan a filtered list costs; the total is kept.
             "matched": (
                 known_count if known_count is not None else _matched(character, sessions, form)
@@ -344,7 +343,7 @@ def _moves(context: dict[str, Any], chat: ChatSession) -> dict[str, Link | None]
     also moves the list, so the list, the open session and the URL stay in step."""
     sort, page = context["sort"], context["page"]
     # A move needs of a session only what its link and cursor name, and whether it is reviewed.
-    sessions = context["_sessions"].only("session_id", "review_status", listing.SORTS[sort][0])
+    sessions = context["_sessions"].only("session_id", "review_status", sort.field)
     shown = {row.pk for row in page.sessions}
     beside, unreviewed = _moves_on_page(page, chat)
     previous, following = beside or listing.neighbours(sessions, sort, chat)

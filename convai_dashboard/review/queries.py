@@ -11,7 +11,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import connection
+from django.db import connection, models
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
@@ -138,13 +138,28 @@ def transcript_review(session: ChatSession, all_tags: list[Tag] | None = None) -
 
 # --- the writer's backlog -----------------------------------------------------------------
 
-BACKLOG_SORTS = {
-    "newest": ("-created_at", "-pk"),
-    "oldest": ("created_at", "pk"),
-    "updated": ("-updated_at", "-pk"),
-    "category": ("category", "-created_at", "-pk"),
-    "status": ("status", "-created_at", "-pk"),
-}
+
+class BacklogSort(models.TextChoices):
+    """The orders of the backlog, and of its exports."""
+
+    NEWEST = "newest", "Newest first"
+    OLDEST = "oldest", "Oldest first"
+    UPDATED = "updated", "Recently changed"
+    CATEGORY = "category", "By category"
+    STATUS = "status", "By status"
+
+    @property
+    def order(self) -> tuple[str, ...]:
+        """The order, as order_by() takes it; the last field tells every flag apart, as a
+        keyset needs (history.keyset)."""
+        newest = ("-created_at", "-pk")
+        return {
+            BacklogSort.NEWEST: newest,
+            BacklogSort.OLDEST: ("created_at", "pk"),
+            BacklogSort.UPDATED: ("-updated_at", "-pk"),
+            BacklogSort.CATEGORY: ("category", *newest),
+            BacklogSort.STATUS: ("status", *newest),
+        }[self]
 
 
 def backlog(characters: QuerySet[ConvaiCharacter], filters: dict[str, Any]) -> QuerySet[Flag]:
@@ -160,7 +175,7 @@ def backlog(characters: QuerySet[ConvaiCharacter], filters: dict[str, Any]) -> Q
         flags = flags.filter(created_at__gte=_midnight(filters["since"]))
     if filters.get("until"):
         flags = flags.filter(created_at__lt=_midnight(filters["until"] + timedelta(days=1)))
-    return flags.order_by(*BACKLOG_SORTS[filters.get("sort") or "newest"])
+    return flags.order_by(*filters.get("sort", BacklogSort.NEWEST).order)
 
 
 def _midnight(day: date) -> datetime:

@@ -23,15 +23,10 @@ def duration(seconds: float | None) -> str:
     return f"{minutes // 60} h {minutes % 60} min"
 
 
-_KIND_LABELS = {"player": "Player", "trigger": "Game trigger", "event": "Game event"}
-
-
 @register.filter
 def speaker_label(line: Line, character: ConvaiCharacter) -> str:
-    """Who said a line, as a reader should see it (a filter: it runs once per line)."""
-    if line.kind == "character":
-        return character.display_name
-    return _KIND_LABELS.get(line.kind, line.speaker)
+    """Who said a line, as a reader should see it (Line.speaker_label, as a filter)."""
+    return line.speaker_label(character)
 
 
 @register.filter

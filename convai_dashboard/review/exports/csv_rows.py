@@ -1,0 +1,180 @@
+"""The session list and the backlog's flags as CSV, a piece per chunk of rows."""
+
+from __future__ import annotations
+
+import csv
+import io
+import operator
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from django.db.models import BooleanField, Count, ExpressionWrapper, Q, QuerySet
+
+from convai_dashboard.history.listing import Sort
+from convai_dashboard.history.models import ChatSession, ConvaiCharacter
+from convai_dashboard.review.exports import SessionLink
+from convai_dashboard.review.exports.common import (
+    backlog_chunks,
+    cell,
+    chunks,
+    username,
+    utc,
+)
+from convai_dashboard.review.models import Flag, FlagStatus, SessionTag
+from convai_dashboard.review.queries import BacklogSort
+
+
+def _csv(header: Sequence[str], chunks: Iterable[list[list[Any]]]) -> Iterator[str]:
+    """CSV text, a piece per chunk of rows; the header first, so a download starts at once."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    yield _drained(buffer)
+    for rows in chunks:
+        writer.writerows(rows)
+        yield _drained(buffer)
+
+
+def _drained(buffer: io.StringIO) -> str:
+    text = buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate()
+    return text
+
+
+# --- the session list ----------------------------------------------------------------------
+
+SESSION_COLUMNS = (
+    "session_id",
+    "started_at_utc",
+    "in_memory",
+    "interactions",
+    "flags",
+    "open_flags",
+    "status",
+    "tags",
+    "link",
+)
+_SESSION_FIELDS = (
+    "pk",
+    "session_id",
+    "started_at",
+    "in_memory",
+    "interaction_count",
+    "review_status",
+)
+
+
+def session_rows(
+    character: ConvaiCharacter, sessions: QuerySet[ChatSession], sort: Sort, link: SessionLink
+) -> Iterator[list[list[Any]]]:
+    """Rows of SESSION_COLUMNS for the character's sessions, in the list's sort, a chunk at a
+    time: three queries a chunk (sessions, flag counts, tags)."""
+    character_id = character.character_id
+    # Whether the transcript is stored, without reading (and parsing) when it was.
+    read = sessions.values(*_SESSION_FIELDS).annotate(
+        stored=ExpressionWrapper(Q(transcript_fetched_at__isnull=False), BooleanField())
+    )
+    for page, chunk in chunks(read, sort.order, operator.getitem):
+        counts = _flag_counts(page.values("pk"))
+        tags = _tag_names(page.values("pk"))
+        yield [
+            [
+                cell(row["session_id"]),
+                utc(row["started_at"]),
+                "yes" if row["in_memory"] else "no",
+                # Known only once the transcript is stored.
+                row["interaction_count"] if row["stored"] else "",
+                *counts.get(row["pk"], (0, 0)),
+                row["review_status"],
+                cell("; ".join(tags.get(row["pk"], ()))),
+                link(character_id, row["session_id"]),
+            ]
+            for row in chunk
+        ]
+
+
+def _flag_counts(sessions: QuerySet[Any]) -> dict[int, tuple[int, int]]:
+    """(all, open) flags of each of these sessions that has any."""
+    return {
+        session: (total, unresolved)
+        for session, total, unresolved in Flag.objects.filter(session__in=sessions)
+        .order_by()
+        .values_list("session_id")
+        .annotate(total=Count("pk"), unresolved=Count("pk", filter=Q(status=FlagStatus.OPEN)))
+    }
+
+
+def _tag_names(sessions: QuerySet[Any]) -> dict[int, list[str]]:
+    """The names of the tags on each of these sessions that has any, in alphabetical order."""
+    tags: dict[int, list[str]] = defaultdict(list)
+    for session, name in (
+        SessionTag.objects.filter(session__in=sessions)
+        .order_by("tag__name")
+        .values_list("session_id", "tag__name")
+    ):
+        tags[session].append(name)
+    return tags
+
+
+def sessions_csv(
+    character: ConvaiCharacter, sessions: QuerySet[ChatSession], sort: Sort, link: SessionLink
+) -> Iterator[str]:
+    return _csv(SESSION_COLUMNS, session_rows(character, sessions, sort, link))
+
+
+# --- the backlog's flags -------------------------------------------------------------------
+
+FLAG_COLUMNS = (
+    "flag_id",
+    "character",
+    "character_id",
+    "session_id",
+    "line_time_utc",
+    "speaker",
+    "original_line",
+    "category",
+    "comment",
+    "rewrite",
+    "status",
+    "author",
+    "flagged_at_utc",
+    "permalink",
+)
+
+
+def _permalink(flag: Flag, link: SessionLink) -> str:
+    """Needs the flag's line, interaction, session and character loaded."""
+    at = link(flag.character.character_id, flag.session.session_id)
+    return f"{at}#{flag.line.anchor}"
+
+
+def flags_csv(flags: QuerySet[Flag], sort: BacklogSort, link: SessionLink) -> Iterator[str]:
+    """FLAG_COLUMNS for a backlog's flags (review.queries.backlog), in its sort."""
+    return _csv(FLAG_COLUMNS, _flag_rows(flags, sort, link))
+
+
+def _flag_rows(
+    flags: QuerySet[Flag], sort: BacklogSort, link: SessionLink
+) -> Iterator[list[list[Any]]]:
+    for _, chunk in backlog_chunks(flags, sort):
+        yield [
+            [
+                flag.pk,
+                cell(flag.character.display_name),
+                cell(flag.character.character_id),
+                cell(flag.session.session_id),
+                utc(flag.line.interaction.occurred_at),
+                cell(flag.line.speaker_label(flag.character)),
+                cell(flag.line.text),
+                flag.category,
+                cell(flag.comment),
+                cell(flag.rewrite),
+                flag.status,
+                cell(username(flag.author)),
+                utc(flag.created_at),
+                _permalink(flag, link),
+            ]
+            for flag in chunk
+        ]
