@@ -76,13 +76,14 @@ def _results_html(
             request,
         )
 
+    searched = [c for c in held if character in (None, c)]
     html = kept(
         "search",
         render,
-        # Each hit names its character: its name is read with its versions.
-        characters=[c for c in held if character in (None, c)],
+        characters=searched,
         reader=None,
-        reads=(partial, sorted(request.GET.lists()), [c.name for c in held]),
+        # Each hit names its character: its name is read with its versions.
+        reads=(partial, sorted(request.GET.lists()), [c.name for c in searched]),
         review=False,
         seconds=settings.SEARCH_CACHE_SECONDS,
     )
