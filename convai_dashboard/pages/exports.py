@@ -8,15 +8,13 @@ string on the export's URL. Lists stream, whatever their length; review.exports 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from urllib.parse import quote
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from django import forms
 from django.http import HttpResponse, HttpResponseBase, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
-from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import RFC3986_SUBDELIMS
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET
 
@@ -24,6 +22,7 @@ from convai_dashboard.history.models import ChatSession, ConvaiCharacter, Line
 from convai_dashboard.pages.access import held_character, held_session
 from convai_dashboard.pages.backlog import backlog_filters
 from convai_dashboard.pages.htmx import HtmxHttpRequest
+from convai_dashboard.pages.links import url_maker
 from convai_dashboard.pages.sessions import filtered_sessions
 from convai_dashboard.review.exports import bug_report as line_report
 from convai_dashboard.review.exports import chat_examples, csv_rows, session
@@ -34,24 +33,18 @@ MARKDOWN = "text/markdown; charset=utf-8"
 
 
 class SessionLinks:
-    """Absolute URLs of sessions (review.exports.SessionLink), for thousands of rows: reverse()
-    takes about as long as the rest of a row of the list CSV, so each character's URL is
-    reversed once and a session's ID is quoted into it as reverse() quotes it."""
-
-    MARKER = "session0id0marker"
-    SAFE = RFC3986_SUBDELIMS + "~:@"
+    """Absolute URLs of sessions (review.exports.SessionLink), each character's reversed once
+    (pages.links)."""
 
     def __init__(self, request: HtmxHttpRequest):
-        self.request = request
-        self.around: dict[str, tuple[str, str]] = {}
+        # The scheme and host of every link; reverse() gives the rest, script prefix included.
+        self.origin = request.build_absolute_uri("/").removesuffix("/")
+        self.paths: dict[str, Callable[[Any], str]] = {}
 
     def __call__(self, character_id: str, session_id: str) -> str:
-        if character_id not in self.around:
-            path = reverse("session", args=[character_id, self.MARKER])
-            head, _, tail = self.request.build_absolute_uri(path).rpartition(self.MARKER)
-            self.around[character_id] = (head, tail)
-        head, tail = self.around[character_id]
-        return head + quote(session_id, safe=self.SAFE) + tail
+        if character_id not in self.paths:
+            self.paths[character_id] = url_maker("session", character_id)
+        return self.origin + self.paths[character_id](session_id)
 
 
 def _name(character: ConvaiCharacter | None) -> str:
