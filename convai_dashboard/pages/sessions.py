@@ -167,7 +167,9 @@ def list_context(
             else reverse("character", args=[character.character_id]),
             # The character's tags, read once here: the filters and the bulk tagging show them.
             "tags": list(form.tags.values()),
-            "marks": queries.row_marks(request.user, page.sessions),
+            "marks": queries.row_marks(
+                [row.pk for row in page.sessions], form.tags.values(), request.user
+            ),
             # Counting the matches is the one scan a filtered list costs; the total is kept.
             "matched": (
                 known_count if known_count is not None else _matched(character, sessions, form)

@@ -5,11 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import operator
-from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from django.db.models import BooleanField, Count, ExpressionWrapper, Q, QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 
 from convai_dashboard.history.listing import Sort
 from convai_dashboard.history.models import ChatSession, ConvaiCharacter
@@ -21,8 +20,8 @@ from convai_dashboard.review.exports.common import (
     username,
     utc,
 )
-from convai_dashboard.review.models import Flag, FlagStatus, SessionTag
-from convai_dashboard.review.queries import BacklogSort
+from convai_dashboard.review.models import Flag, Tag
+from convai_dashboard.review.queries import BacklogSort, row_marks
 
 
 def _csv(header: Sequence[str], chunks: Iterable[list[list[Any]]]) -> Iterator[str]:
@@ -70,15 +69,15 @@ def session_rows(
     character: ConvaiCharacter, sessions: QuerySet[ChatSession], sort: Sort, link: SessionLink
 ) -> Iterator[list[list[Any]]]:
     """Rows of SESSION_COLUMNS for the character's sessions, in the list's sort, a chunk at a
-    time: three queries a chunk (sessions, flag counts, tags)."""
+    time: three queries a chunk (sessions, and their marks as the list reads them)."""
     character_id = character.character_id
+    tags = list(Tag.objects.filter(character=character))
     # Whether the transcript is stored, without reading (and parsing) when it was.
     read = sessions.values(*_SESSION_FIELDS).annotate(
         stored=ExpressionWrapper(Q(transcript_fetched_at__isnull=False), BooleanField())
     )
-    for page, chunk in chunks(read, sort.order, operator.getitem):
-        counts = _flag_counts(page.values("pk"))
-        tags = _tag_names(page.values("pk"))
+    for _, chunk in chunks(read, sort.order, operator.getitem):
+        marks = row_marks([row["pk"] for row in chunk], tags)
         yield [
             [
                 cell(row["session_id"]),
@@ -86,36 +85,14 @@ def session_rows(
                 "yes" if row["in_memory"] else "no",
                 # Known only once the transcript is stored.
                 row["interaction_count"] if row["stored"] else "",
-                *counts.get(row["pk"], (0, 0)),
+                (mark := marks[row["pk"]]).flags,
+                mark.open_flags,
                 row["review_status"],
-                cell("; ".join(tags.get(row["pk"], ()))),
+                cell("; ".join(tag.name for tag in mark.tags)),
                 link(character_id, row["session_id"]),
             ]
             for row in chunk
         ]
-
-
-def _flag_counts(sessions: QuerySet[Any]) -> dict[int, tuple[int, int]]:
-    """(all, open) flags of each of these sessions that has any."""
-    return {
-        session: (total, unresolved)
-        for session, total, unresolved in Flag.objects.filter(session__in=sessions)
-        .order_by()
-        .values_list("session_id")
-        .annotate(total=Count("pk"), unresolved=Count("pk", filter=Q(status=FlagStatus.OPEN)))
-    }
-
-
-def _tag_names(sessions: QuerySet[Any]) -> dict[int, list[str]]:
-    """The names of the tags on each of these sessions that has any, in alphabetical order."""
-    tags: dict[int, list[str]] = defaultdict(list)
-    for session, name in (
-        SessionTag.objects.filter(session__in=sessions)
-        .order_by("tag__name")
-        .values_list("session_id", "tag__name")
-    ):
-        tags[session].append(name)
-    return tags
 
 
 def sessions_csv(
