@@ -95,6 +95,14 @@ TEMPLATES = [
             ],
         },
     },
+    {
+        # The hot loops of the reading pages (pages/jinja.py); autoescape is on by default.
+        "NAME": "jinja2",
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [BASE_DIR / "templates" / "jinja2"],
+        "APP_DIRS": False,
+        "OPTIONS": {"environment": "convai_dashboard.pages.jinja.environment"},
+    },
 ]
 
 # SQLite by default; a team deployment points DATABASE_URL at PostgreSQL.

@@ -17,6 +17,7 @@ from convai_dashboard.convai.records import SessionSummary
 from convai_dashboard.history import store
 from convai_dashboard.history.models import ReviewStatus
 from tests.factories import make_character, make_key
+from tests.markup import row_of
 
 T0 = datetime(2026, 10, 1, 12, 0, tzinfo=UTC)
 
@@ -122,8 +123,8 @@ def test_a_cached_list_page_follows_the_characters_versions(owner_client, charac
         reverse("session_status", args=[character.character_id, "s1"]),
         {"status": ReviewStatus.APPROVED},
     )
-    assert f'id="status-{session.pk}"><span class="badge status-approved">' in list_page(
-        owner_client, character
+    assert '<span class="row-status"><span class="badge status-approved">' in row_of(
+        list_page(owner_client, character), session
     )
 
 

@@ -18,6 +18,7 @@ from tests.factories import (
     make_key,
     make_session,
 )
+from tests.markup import row_of
 
 pytestmark = pytest.mark.django_db
 
@@ -100,6 +101,12 @@ def test_it_shows_the_memory_flag_and_counts_once_known(owner_client, owner):
 
 def listed(page: str) -> list[str]:
     return re.findall(r'class="session-row" href="[^"]*/sessions/([^/"]+)/', page)
+
+
+TRANSCRIPT_ALONE = (
+    r'\s*<title>Session of [^<]+</title><a class="session-row" [^>]*data-hx-swap-oob="[^"]+">'
+    r'.*?</a>\s*<section id="transcript"'
+)
 
 
 def pager_link(page: str, rel: str) -> str | None:
@@ -212,8 +219,9 @@ def test_an_htmx_click_gets_only_the_transcript_which_then_fetches_itself(owner_
         **HTMX,
     )
     page = response.content.decode()
-    # Only the transcript, after the title it gives the page (htmx takes a top-level <title>).
-    assert re.match(r"\s*<title>Session of [^<]+</title>\s*<section id=\"transcript\"", page)
+    # Only the transcript, after the title it gives the page (htmx takes a top-level <title>)
+    # and its row of the list, out of band.
+    assert re.match(TRANSCRIPT_ALONE, page, re.DOTALL)
     assert "session-list" not in page
     # The fetch keeps the list's query, so the pane's moves follow the list as sorted.
     assert (
@@ -221,15 +229,16 @@ def test_an_htmx_click_gets_only_the_transcript_which_then_fetches_itself(owner_
         in (page)
     )
     page = fetch_transcript(owner_client, astronaut, REAL_SESSION, "?sort=oldest").content.decode()
-    assert re.match(r"\s*<title>[^<]+</title>\s*<section id=\"transcript\"", page)
+    assert re.match(TRANSCRIPT_ALONE, page, re.DOTALL)
     assert "session-list" not in page and "Hello. Who are you?" in page
     oldest = ChatSession.objects.order_by("started_at", "session_id")
     after = oldest[list(oldest.values_list("session_id", flat=True)).index(REAL_SESSION) + 1]
     assert f"/sessions/{after.session_id}/?sort=oldest" in html.unescape(page)
     session = ChatSession.objects.get(session_id=REAL_SESSION)
-    # The list row learns the count without a reload (app.js copies it into the row).
+    # The list row learns the count without a reload, out of band.
+    row = row_of(page, session)
     assert (
-        f'data-row="{session.pk}" data-row-count="{session.interaction_count} interactions' in page
+        'data-hx-swap-oob="outerHTML:' in row and f"{session.interaction_count} interactions" in row
     )
 
 
@@ -375,9 +384,7 @@ def test_refetching_a_transcript_adds_what_is_new_and_loses_nothing(owner_client
         HTTP_HX_TARGET="transcript",
         **HTMX,
     )
-    assert re.match(
-        r"\s*<title>[^<]+</title>\s*<section id=\"transcript\"", response.content.decode()
-    )
+    assert re.match(TRANSCRIPT_ALONE, response.content.decode(), re.DOTALL)
     session.refresh_from_db()
     assert session.interactions.count() == stored + 1
     assert session.interactions.filter(pk=first.pk).exists()

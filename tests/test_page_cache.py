@@ -20,6 +20,7 @@ from convai_dashboard.history import store
 from convai_dashboard.history.models import ChatSession, Line, ReviewStatus
 from convai_dashboard.review.models import FlagCategory, FlagStatus
 from tests.factories import make_character, make_flag, make_key, make_tag
+from tests.markup import is_unread, row_of
 
 pytestmark = pytest.mark.django_db
 
@@ -338,9 +339,8 @@ def test_a_session_tagged_shows_at_once_in_a_list_filtered_by_its_tag(owner_clie
 
 def test_a_rows_marks_show_at_once_in_the_cached_list(owner_client, stored):
     character, session = stored
-    unread = f'id="unread-{session.pk}" title'
-    assert unread in list_page(owner_client, character)
+    assert is_unread(row_of(list_page(owner_client, character), session))
     page_of(owner_client, character, session)  # opened: read
-    assert unread not in list_page(owner_client, character)
+    assert not is_unread(row_of(list_page(owner_client, character), session))
     make_flag(Line.objects.get(session=session, speaker="Character"))
     assert "1 open flag" in list_page(owner_client, character)

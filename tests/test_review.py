@@ -32,6 +32,7 @@ from tests.factories import (
     make_tag,
     put_tag,
 )
+from tests.markup import is_unread, row_of
 
 pytestmark = pytest.mark.django_db
 
@@ -80,7 +81,10 @@ def test_setting_a_status_records_who_and_when(owner_client, owner, held, header
     if headers:
         page = response.content.decode()
         assert page.lstrip().startswith('<form id="review-status"')
-        assert 'aria-pressed="true"' in page and 'id="status-' in page  # the row, out of band
+        assert 'aria-pressed="true"' in page
+        row = row_of(page, session)  # the row, out of band, as the list shows it
+        assert 'data-hx-swap-oob="outerHTML:' in row and "status-approved" in row
+        assert "?memory=yes" in row
         assert "set the status to Approved" in page  # the activity log, out of band
     else:
         assert response.status_code == 302
@@ -118,7 +122,7 @@ def test_a_session_is_unread_for_each_user_until_they_open_it(
 
     def unread(client) -> bool:
         text = client.get(url("character", character)).content.decode()
-        return f'id="unread-{session.pk}" title' in text  # shown, not hidden
+        return is_unread(row_of(text, session))
 
     assert unread(owner_client) and unread(colleague_client)
     owner_client.get(session_url(character, session), **HTMX)
@@ -137,12 +141,11 @@ def test_a_row_shows_its_open_flags_and_its_tags_by_name(owner_client, held):
     put_tag(session, make_tag(character, "zany", colour=TagColour.RED))
     put_tag(session, make_tag(character, "alpha"))
     text = owner_client.get(url("character", character)).content.decode()
-    row = text[text.index(f'id="tags-{session.pk}"') :]
-    row = row[: row.index("</li>")]
-    assert "2 open flags" in text
+    row = row_of(text, session)
+    assert "2 open flags" in row
     assert row.index("alpha") < row.index("zany") and 'class="tag tag-red">zany' in row
-    other_row = text[text.index(f'id="tags-{other.pk}"') :]
-    assert "tag tag-" not in other_row[: other_row.index("</li>")]
+    other_row = row_of(text, other)
+    assert "tag tag-" not in other_row and "open flag" not in other_row
 
 
 def test_a_transcript_shows_its_tags_and_activity(owner_client, held):

@@ -213,7 +213,7 @@ def _count_among_newest(terms: list[Term], character_ids: list[int], up_to: int)
     return lines, sessions
 
 
-# What a hit and the lines around it show (pages/templatetags/page_rows.py, _hit_group_html).
+# What a hit and the lines around it show (templates/jinja2/history/_hit_groups.jinja).
 SHOWN_OF_LINE = (
     "interaction",
     "session",

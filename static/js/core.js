@@ -19,7 +19,6 @@ document.documentElement.classList.add("js");
 //   so theirs is the last word.
 // - "local-times" (local-times.js) and "transcript" (transcript.js) rewrite text of the new
 //   content; they move no focus.
-// - "row-patch" (session-browser.js) copies the transcript's facts into its row.
 const SETTLE_ORDER = [
   "current-row",
   "copy-links",
@@ -30,7 +29,6 @@ const SETTLE_ORDER = [
   "transcript",
   "more-results",
   "narrow-layout",
-  "row-patch",
 ];
 const settlers = new Map();
 

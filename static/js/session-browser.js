@@ -27,13 +27,3 @@ onSettle("narrow-layout", () => {
   if (open && !was && window.matchMedia("(max-width: 60rem)").matches) window.scrollTo(0, 0);
 });
 
-// The list is not re-rendered when a transcript swaps in: its row learns what the transcript
-// knows (its length once stored, and that it has been read), if the row is on the page.
-onSettle("row-patch", () => {
-  const pane = document.querySelector("#transcript[data-row]");
-  if (!pane) return;
-  const count = document.getElementById(`count-${pane.dataset.row}`);
-  if (count && pane.dataset.rowCount) count.textContent = pane.dataset.rowCount;
-  const unread = document.getElementById(`unread-${pane.dataset.row}`);
-  if (unread) unread.hidden = true;
-});

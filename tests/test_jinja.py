@@ -1,4 +1,5 @@
-"""The hot loops of the reading pages say what Django's own filters would have said."""
+"""The Jinja2 environment of the reading pages' hot loops says what Django's own filters and
+escaping would have said, and refuses a name it does not know."""
 
 from __future__ import annotations
 
@@ -7,11 +8,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.contrib.humanize.templatetags.humanize import naturaltime
+from django.template import engines
 from django.utils.html import escape as django_escape
 from django.utils.text import Truncator
+from jinja2 import UndefinedError
 
 from convai_dashboard.history.text import escape_html
-from convai_dashboard.pages.templatetags.page_rows import _ago, _clipped
+from convai_dashboard.pages.jinja import ago, clipped
 from tests.factories import make_character, make_interaction, make_session
 
 # Every unit, singular and plural, and months of different lengths; none a second from a
@@ -37,13 +40,13 @@ AGES = [
 @pytest.mark.parametrize("age", AGES, ids=str)
 def test_a_rows_age_is_naturaltimes(age):
     now = datetime.now(UTC)
-    assert _ago(now - age, now) == naturaltime(now - age)
+    assert ago(now - age, now) == naturaltime(now - age)
 
 
 @pytest.mark.parametrize("length", [0, 299, 300, 301, 1000])
 def test_a_line_around_a_hit_is_cut_as_truncator_cuts_it(length):
     text = ("Gate 9 é " * 200)[:length]
-    assert _clipped(text, 300) == Truncator(text).chars(300)
+    assert clipped(text, 300) == Truncator(text).chars(300)
 
 
 @pytest.mark.parametrize(
@@ -75,3 +78,19 @@ def test_a_transcript_with_an_emoji_shows_it(owner_client, owner):
     assert "Thanks &#128591;" in text
     assert max(map(ord, text)) <= 0xFFFF
     assert "You\u2019re welcome 👩‍🚀" in html.unescape(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["<script>alert(1)</script>", "\"quoted\" & 'single'", "Thanks 🙏"]
+)
+def test_every_printed_value_is_escaped_and_never_astral(text):
+    env = engines["jinja2"].env
+    printed = env.from_string('<p title="{{ t }}">{{ t }}</p>').render(t=text)
+    assert "<script>" not in printed and '"quoted' not in printed
+    assert max(map(ord, printed)) <= 0xFFFF
+    assert html.unescape(printed) == f'<p title="{text}">{text}</p>'
+
+
+def test_a_name_the_template_does_not_get_is_an_error():
+    with pytest.raises(UndefinedError):
+        engines["jinja2"].env.from_string("{{ missing }}").render()
