@@ -290,7 +290,7 @@ def test_hostile_text_is_shown_as_text(owner_client, owner):
         f"/characters/{character.character_id}/sessions/{session.session_id}/"
     ).content.decode()
     assert "<script>alert" not in page and "<img src=x" not in page
-    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;\n&lt;img src=x" in page
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;\n&lt;img src=x" in page
 
 
 def test_pages_forbid_inline_script_by_policy(owner_client):

@@ -127,16 +127,20 @@ def match_spans(text: str, terms: list[Term]) -> list[tuple[int, int]]:
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 
 
+def astral_as_references(html_text: str) -> str:
+    """HTML with each character beyond the Basic Multilingual Plane written as a character
+    reference, which a browser shows the same. Python stores a string at the width of its
+    widest character: one emoji in a transcript made its whole page four bytes a character,
+    and joining its parts and encoding it cost many times what it costs at two bytes
+    (docs/performance.md, "Rendering")."""
+    if html_text.isascii():
+        return html_text
+    return _ASTRAL.sub(lambda found: f"&#{ord(found[0])};", html_text)
+
+
 def escape_html(text: str) -> str:
-    """The text escaped for HTML, with each character beyond the Basic Multilingual Plane written
-    as a character reference, which a browser shows the same. Python stores a string at the
-    width of its widest character: one emoji in a transcript made its whole page four bytes a
-    character, and joining its parts and encoding it cost many times what it costs at two
-    bytes (docs/performance.md, "Rendering")."""
-    escaped = html.escape(text)
-    if escaped.isascii():
-        return escaped
-    return _ASTRAL.sub(lambda found: f"&#{ord(found[0])};", escaped)
+    """The text escaped for HTML, never four bytes a character (`astral_as_references`)."""
+    return astral_as_references(html.escape(text))
 
 
 def highlight(text: str, terms: list[Term], width: int | None = None) -> SafeString:

@@ -9,24 +9,19 @@ from typing import Any
 from urllib.parse import quote
 
 from django import template
-from django.template import engines
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.safestring import SafeString, mark_safe
-from jinja2 import Template
 from markupsafe import Markup
 
 from convai_dashboard.cached import kept
 from convai_dashboard.history.models import ChatSession, ConvaiCharacter, Interaction
+from convai_dashboard.pages import jinja
 from convai_dashboard.pages.links import url_maker
 from convai_dashboard.review.queries import RowMarks, row_marks
 
 register = template.Library()
-
-
-def _jinja(name: str) -> Template:
-    return engines["jinja2"].env.get_template(name)  # type: ignore[attr-defined]
 
 
 def _link(session_url: Callable[[Any], str], session: ChatSession, query: str) -> str:
@@ -48,12 +43,14 @@ def session_rows(context: template.Context) -> SafeString:
 
     def rendered() -> str:
         session_url = url_maker("session", character.character_id)
-        return _jinja("history/_session_rows.jinja").render(
+        return jinja.render(
+            "history/_session_rows.jinja",
             rows=[
                 (row, marks[row.pk], _link(session_url, row, query), row.pk == open_pk)
                 for row in rows
             ],
             now=at,
+            oob=False,
         )
 
     # Kept under everything the rows show: the rows (their data changes only with one of the
@@ -88,8 +85,14 @@ def session_row(context: template.Context) -> SafeString:
     character = session.character
     marks = row_marks([session.pk], character.tags.all(), context["request"].user)
     link = _link(url_maker("session", character.character_id), session, context["list_query"])
-    row_link = _jinja("history/_session_row.jinja").module.row_link  # type: ignore[attr-defined]
-    return mark_safe(row_link(session, marks[session.pk], link, True, timezone.now(), True))
+    return mark_safe(
+        jinja.render(
+            "history/_session_rows.jinja",
+            rows=[(session, marks[session.pk], link, True)],
+            now=timezone.now(),
+            oob=True,
+        )
+    )
 
 
 def _no_review(line_pk: int) -> Markup:
@@ -123,8 +126,9 @@ class TranscriptLines:
         def build() -> tuple[int, str]:
             interactions = self.load()
             ids = (character.character_id, session.session_id)
-            html = _jinja("history/_interactions.jinja").render(
-                interactions=interactions,
+            html = jinja.render(
+                "history/_interactions.jinja",
+                interactions=list(enumerate(interactions, start=1)),
                 character=character,
                 terms=self.terms,
                 transcript_url=reverse("session", args=ids),
@@ -190,7 +194,8 @@ def hit_groups(context: template.Context) -> SafeString:
             )
         groups.append((group, *urls[character_id]))
     return mark_safe(
-        _jinja("history/_hit_groups.jinja").render(
+        jinja.render(
+            "history/_hit_groups.jinja",
             groups=groups,
             continued=bool(cleaned["before"]),
             # The `?q={{ q|urlencode }}&results={{ results_url|urlencode }}` of each link.
