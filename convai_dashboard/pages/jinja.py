@@ -21,7 +21,11 @@ from django.utils.timezone import localtime
 from jinja2 import Environment, StrictUndefined
 
 from convai_dashboard.history.text import astral_as_references, highlight
-from convai_dashboard.pages.templatetags.history_extras import duration, html_datetime
+from convai_dashboard.pages.templatetags.history_extras import (
+    duration,
+    html_datetime,
+    speaker_label,
+)
 
 
 def minute(value: datetime) -> str:
@@ -75,6 +79,9 @@ def environment(**options: Any) -> Environment:
         localtime=localtime,
         minute=minute,
         plural=plural,
+        speaker_label=speaker_label,
+        # A call in a template costs several times a filter's.
+        strftime=datetime.strftime,
     )
     return env
 

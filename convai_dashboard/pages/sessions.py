@@ -459,17 +459,20 @@ def refetch_transcript(
 
 
 def _with_continuity(chat: ChatSession) -> list[Interaction]:
-    """The transcript's interactions with their lines, each line marked `continues` when the
-    same speaker said the line shown before it: compact mode leaves out its label."""
+    """The transcript's interactions, each with the lines it shows (`shown`: all but a blank
+    player line), each line marked `continues` when the same speaker said the line shown
+    before it: compact mode leaves out its label."""
     interactions = list(chat.interactions.prefetch_related("lines"))
     previous: tuple[str, str] | None = None
     for interaction in interactions:
-        for line in interaction.lines.all():
-            if line.is_blank and line.is_player:
-                continue  # not shown
+        shown = [
+            line for line in interaction.lines.all() if not line.is_blank or not line.is_player
+        ]
+        for line in shown:
             speaker = (line.kind, line.speaker)
             line.continues = speaker == previous  # type: ignore[attr-defined]
             previous = speaker
+        interaction.shown = shown  # type: ignore[attr-defined]
     return interactions
 
 
