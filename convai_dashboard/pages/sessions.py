@@ -170,10 +170,10 @@ def list_context(
             "marks": queries.row_marks(
                 [row.pk for row in page.sessions], form.tags.values(), request.user
             ),
-            # Counting the matches is the one scan a filtered list costs; the total is kept.
-            "matched": (
-                known_count if known_count is not None else _matched(character, sessions, form)
-            )
+            # Counting the matches is the one scan a filtered list costs, each time: a cache of
+            # the count saved under 1 ms (docs/performance.md, "Caches"). The total of an
+            # unfiltered list is the character's.
+            "matched": (known_count if known_count is not None else sessions.count())
             if context["filtered"]
             else character.session_count,
             "pager": _pager_links(request, page) if valid else {},
@@ -184,28 +184,6 @@ def list_context(
         }
     )
     return context
-
-
-# Filters on a session's review: a count under them changes without a store write.
-REVIEW_FILTERS = {"status", "tag"}
-
-
-def _matched(
-    character: ConvaiCharacter, sessions: QuerySet[ChatSession], form: SessionListForm
-) -> int:
-    """How many sessions the filters let through: counted, or, for filters on what the store
-    holds alone, from the cache the count went to under the character's stored_version."""
-    filters = form.filters_set()
-    if filters & REVIEW_FILTERS:
-        return sessions.count()
-    return kept(
-        "matched",
-        sessions.count,
-        characters=[character],
-        reader=None,
-        reads=sorted((name, form.cleaned_data[name]) for name in filters),
-        review=False,
-    )
 
 
 def _without_position(query: QueryDict) -> str:
