@@ -8,8 +8,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PERFORMANCE = ROOT / "docs" / "performance.md"
-# `docs/performance.md, "Section"`, as comments write it, across a line break and a comment's
-# leading `#` if need be.
+# The file's name, a comma or a closing bracket, then the section's name in double quotes, as
+# comments write it; across a line break and a comment's leading `#` if need be.
 POINTER = re.compile(r'performance\.md[,)]?\s+"([^"]+)"')
 
 
