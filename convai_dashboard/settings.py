@@ -169,6 +169,15 @@ AUTHENTICATION_BACKENDS = [
     # ModelBackend's sign-in; the read of the signed-in user on each request is prepared.
     "convai_dashboard.accounts.backends.PasswordBackend",
 ]
+# A trusted proxy (oauth2-proxy, Authelia) names each request's user in this header, which it
+# always sets or strips (accounts/proxy.py; README, "Signing in through a proxy"). Off unless set.
+TRUSTED_USER_HEADER = env_str("DJANGO_TRUSTED_USER_HEADER").strip()
+if TRUSTED_USER_HEADER:
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+        "convai_dashboard.accounts.proxy.TrustedHeaderMiddleware",
+    )
+    AUTHENTICATION_BACKENDS.append("convai_dashboard.accounts.proxy.TrustedHeaderBackend")
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
