@@ -140,18 +140,19 @@ def hold(character_id: str, username: str = "bench"):  # type: ignore[no-untyped
     the check."""
     from django.contrib.auth.models import User
 
-    from convai_dashboard.accounts import checks
+    from convai_dashboard.accounts import checks, teams
     from convai_dashboard.accounts.models import ApiKey
     from convai_dashboard.history.models import ConvaiCharacter
     from convai_dashboard.sandbox import DEMO_KEY
 
     user, _ = User.objects.get_or_create(username=username)
-    key = ApiKey.objects.filter(owner=user, label="bench").first() or ApiKey(
-        owner=user, label="bench"
+    team = teams.personal_team(user)
+    key = ApiKey.objects.filter(team=team, label="bench").first() or ApiKey(
+        team=team, label="bench"
     )
     key.set_secret(DEMO_KEY)
     key.save()
-    checks.grant(user, key, character_id, "")
+    checks.grant(key, character_id, "")
     return user, ConvaiCharacter.objects.held_by(user, character_id)
 
 

@@ -63,3 +63,19 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
     if raw is None:
         return list(default or [])
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_mapping(name: str) -> dict[str, tuple[str, str]]:
+    """`claim=Team:role` pairs, comma-separated: "studio-qa=Starfall:reviewer" maps the claim
+    (a group, or an e-mail domain written "@starfall.example") to a team and a role."""
+    mapping = {}
+    for item in env_list(name):
+        claim, equals, place = item.partition("=")
+        team, colon, role = place.rpartition(":")
+        if not (equals and colon and claim.strip() and team.strip() and role.strip()):
+            raise ImproperlyConfigured(
+                f"{name} holds claim=Team:role pairs, such as studio-qa=Starfall:reviewer; "
+                f"got {item!r}"
+            )
+        mapping[claim.strip()] = (team.strip(), role.strip().lower())
+    return mapping

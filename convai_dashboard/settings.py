@@ -15,7 +15,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
-from convai_dashboard.env import env_bool, env_float, env_int, env_list, env_str
+from convai_dashboard.env import env_bool, env_float, env_int, env_list, env_mapping, env_str
 from convai_dashboard.logformat import JSON_LOG_FORMATTER
 from convai_dashboard.release import current
 
@@ -178,6 +178,14 @@ if TRUSTED_USER_HEADER:
         "convai_dashboard.accounts.proxy.TrustedHeaderMiddleware",
     )
     AUTHENTICATION_BACKENDS.append("convai_dashboard.accounts.proxy.TrustedHeaderBackend")
+# Optionally, the proxy names the user's groups too (comma-separated), read at their first
+# sign-in for TEAM_MAPPING.
+TRUSTED_GROUPS_HEADER = env_str("DJANGO_TRUSTED_GROUPS_HEADER").strip()
+# Where a user lands at their first sign-in through a proxy or an identity provider: a group
+# or an e-mail domain, to a team and a role (env.env_mapping). Nothing maps: no team.
+TEAM_MAPPING = env_mapping("DJANGO_TEAM_MAPPING")
+# How long an invitation link can be used (once).
+INVITATION_DAYS = env_int("DJANGO_INVITATION_DAYS", 7, minimum=1)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"

@@ -8,6 +8,7 @@ from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.test import Client
 
+from convai_dashboard.accounts.teams import personal_team
 from convai_dashboard.sandbox import SandboxServer
 from tests.factories import make_user
 
@@ -53,18 +54,27 @@ def sandbox(sandbox_server: SandboxServer, settings: Any) -> Iterator[SandboxSer
 
 @pytest.fixture
 def owner(db: None) -> User:
-    return make_user("owner")
+    """A user as the upgrade left each one: the admin of a personal team, which holds their
+    keys and characters (tests.factories)."""
+    user = make_user("owner")
+    personal_team(user)
+    return user
 
 
 @pytest.fixture
 def colleague(db: None) -> User:
-    """A second user, who may hold the same characters as the owner."""
-    return make_user("colleague")
+    """A second user, who may hold the same characters as the owner, in a team of their own."""
+    user = make_user("colleague")
+    personal_team(user)
+    return user
 
 
 @pytest.fixture
 def outsider(db: None) -> User:
-    return make_user("outsider")
+    """A user with a team of their own, which holds nothing of the owner's."""
+    user = make_user("outsider")
+    personal_team(user)
+    return user
 
 
 @pytest.fixture

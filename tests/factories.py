@@ -10,7 +10,8 @@ from django.contrib.auth.models import User
 from django.db.models import F
 from django.utils import timezone
 
-from convai_dashboard.accounts.models import ApiKey, CharacterAccess
+from convai_dashboard.accounts.models import ApiKey, CharacterAccess, Membership, Role, Team
+from convai_dashboard.accounts.teams import personal_team
 from convai_dashboard.history.models import ChatSession, ConvaiCharacter, Interaction, Line
 from convai_dashboard.history.text import fold
 from convai_dashboard.review.models import (
@@ -29,24 +30,30 @@ def make_user(username: str = "owner", **kwargs: Any) -> User:
 
 
 def make_key(owner: User, secret: str = DEMO_KEY, **kwargs: Any) -> ApiKey:
+    """A key of the owner's personal team (or of `team`), which they administer."""
     kwargs.setdefault("label", "Studio")
-    key = ApiKey(owner=owner, **kwargs)
+    if "team" not in kwargs:
+        kwargs["team"] = personal_team(owner)
+    key = ApiKey(**kwargs)
     key.set_secret(secret)
     key.save()
     return key
 
 
 def make_access(owner: User, api_key: ApiKey | None = None, **kwargs: Any) -> CharacterAccess:
-    """An access as Convai's confirmation leaves it (pass suspended_at for a refused one)."""
+    """An access as Convai's confirmation leaves it (pass suspended_at for a refused one), of
+    the key's team, or else of the owner's personal team (or of `team`)."""
     kwargs.setdefault("character_id", ASTRONAUT_ID)
     kwargs.setdefault("name", "Test character")
     kwargs.setdefault("confirmed_at", timezone.now())
-    return CharacterAccess.objects.create(owner=owner, api_key=api_key, **kwargs)
+    if "team" not in kwargs:
+        kwargs["team"] = api_key.team if api_key else personal_team(owner)
+    return CharacterAccess.objects.create(api_key=api_key, **kwargs)
 
 
 def make_character(owner: User, api_key: ApiKey | None = None, **kwargs: Any) -> ConvaiCharacter:
-    """A character's history, held by `owner` (the history is made once; each call for another
-    owner adds that owner's access to the same history)."""
+    """A character's history, held by `owner`'s personal team, or the key's (the history is
+    made once; each call for another owner adds that team's access to the same history)."""
     kwargs.setdefault("character_id", ASTRONAUT_ID)
     kwargs.setdefault("name", "Test character")
     make_access(owner, api_key, character_id=kwargs["character_id"], name=kwargs["name"])
@@ -109,3 +116,10 @@ def put_tag(session: ChatSession, tag: Tag, user: User | None = None) -> Session
 def make_note(session: ChatSession, author: User | None = None, **kwargs: Any) -> Note:
     kwargs.setdefault("text", "Check the ending with the lead writer.")
     return Note.objects.create(session=session, author=author, **kwargs)
+
+
+def make_member(team: Team, username: str, role: Role) -> User:
+    """A user in `team` with `role`, holding no key of their own."""
+    user = make_user(username)
+    Membership.objects.create(team=team, user=user, role=role)
+    return user

@@ -15,6 +15,7 @@ from django.test import Client
 from django.utils import timezone
 from playwright.sync_api import Browser, Page
 
+from convai_dashboard.accounts.models import Membership
 from convai_dashboard.history.models import REFUSAL_PREFIX
 from tests.browser import PASSWORD, sign_in
 from tests.factories import (
@@ -69,7 +70,12 @@ def reviewed_store() -> dict[str, str]:
         "line": str(line.pk),
         "flag": str(flag.pk),
         "tag": str(tag.pk),
+        "team": str(character_team(user)),
     }
+
+
+def character_team(user: User) -> int:
+    return Membership.objects.get(user=user).team_id
 
 
 def main_pages(ids: dict[str, str]) -> list[str]:
@@ -77,6 +83,9 @@ def main_pages(ids: dict[str, str]) -> list[str]:
     return [
         "/",
         "/keys/",
+        "/teams/",
+        f"/teams/{ids['team']}/",
+        f"/teams/{ids['team']}/audit/",
         f"/characters/{char}/",
         f"/characters/{char}/sessions/{sid}/?q=asteroid",
         "/search/?q=asteroid",
@@ -115,7 +124,7 @@ def test_every_main_page_meets_wcag_aa(
         page.goto(path)
         found[path] = violations(page)
     # While a region reloads it stays readable: the busy state keeps every contrast.
-    page.goto(main_pages(ids)[3])
+    page.goto(next(path for path in main_pages(ids) if "/sessions/" in path))
     page.evaluate(
         "for (const id of ['transcript', 'session-list']) {"
         "  const region = document.getElementById(id);"

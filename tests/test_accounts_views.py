@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from convai_dashboard.accounts.models import ApiKey, CharacterAccess
+from convai_dashboard.accounts.teams import personal_team
 from convai_dashboard.history.models import ChatSession
 from convai_dashboard.sandbox import (
     ASTRONAUT_ID,
@@ -22,7 +23,9 @@ from tests.factories import make_character, make_key, make_session
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.parametrize("url", ["/", "/keys/", "/characters/1/", "/keys/1/edit/"])
+@pytest.mark.parametrize(
+    "url", ["/", "/keys/", "/characters/1/", "/teams/1/", "/teams/1/keys/1/edit/"]
+)
 def test_every_page_but_sign_in_needs_a_signed_in_user(client, url):
     response = client.get(url)
     assert response.status_code == 302
@@ -45,7 +48,7 @@ def test_there_is_no_sign_up(client):
 def test_a_checked_key_is_stored_encrypted_and_shown_masked(owner_client, owner, sandbox):
     response = owner_client.post("/keys/", {"label": "Studio", "key": DEMO_KEY}, follow=True)
     assert response.status_code == 200
-    key = ApiKey.objects.get(owner=owner)
+    key = ApiKey.objects.for_user(owner).get()
     assert key.verified_at is not None
     assert DEMO_KEY not in key.encrypted_key
     assert key.secret() == DEMO_KEY
@@ -66,7 +69,7 @@ def test_a_wrong_key_is_refused_with_convais_words(owner_client, owner, sandbox)
 def test_a_key_whose_plan_cannot_list_characters_is_still_accepted(owner_client, owner, sandbox):
     response = owner_client.post("/keys/", {"label": "Small plan", "key": CHAT_ONLY_KEY})
     assert response.status_code == 302
-    key = ApiKey.objects.get(owner=owner)
+    key = ApiKey.objects.for_user(owner).get()
     assert "would not list" in key.verification_note
     assert key.verified_at is not None, "Convai knew the key: it refused only the endpoint"
 
@@ -83,7 +86,7 @@ def test_a_key_whose_plan_cannot_list_characters_is_still_accepted(owner_client,
 def test_a_key_is_verified_only_when_convai_accepted_it(owner_client, owner, sandbox, fault, words):
     sandbox.fault = fault
     response = owner_client.post("/keys/", {"label": "Unsure", "key": DEMO_KEY}, follow=True)
-    key = ApiKey.objects.get(owner=owner)
+    key = ApiKey.objects.for_user(owner).get()
     assert key.verified_at is None
     assert key.verification_note.startswith("Not verified: ") and words in key.verification_note
     page = response.content.decode()
@@ -93,7 +96,7 @@ def test_a_key_is_verified_only_when_convai_accepted_it(owner_client, owner, san
 def test_a_key_is_saved_unverified_when_convai_is_down(owner_client, owner, sandbox):
     sandbox.fault = "error_503_html"
     response = owner_client.post("/keys/", {"label": "Later", "key": DEMO_KEY}, follow=True)
-    key = ApiKey.objects.get(owner=owner)
+    key = ApiKey.objects.for_user(owner).get()
     assert key.verified_at is None
     assert "Not verified yet" in response.content.decode()
 
@@ -119,7 +122,9 @@ def test_a_character_id_no_page_could_link_to_is_refused_before_calling_convai(
 
 def test_a_key_can_be_relabelled_without_retyping_it(owner_client, owner, sandbox):
     key = make_key(owner)
-    response = owner_client.post(f"/keys/{key.pk}/edit/", {"label": "Renamed", "key": ""})
+    response = owner_client.post(
+        f"/teams/{key.team_id}/keys/{key.pk}/edit/", {"label": "Renamed", "key": ""}
+    )
     assert response.status_code == 302
     key.refresh_from_db()
     assert (key.label, key.secret()) == ("Renamed", DEMO_KEY)
@@ -130,9 +135,12 @@ def test_deleting_a_key_suspends_what_it_proved_and_keeps_the_history(owner_clie
     key = make_key(owner)
     character = make_character(owner, key)
     make_session(character)
-    assert "suspends your access" in owner_client.get(f"/keys/{key.pk}/delete/").content.decode()
-    assert owner_client.post(f"/keys/{key.pk}/delete/").status_code == 302
-    access = CharacterAccess.objects.get(owner=owner)
+    assert (
+        "suspends your access"
+        in owner_client.get(f"/teams/{key.team_id}/keys/{key.pk}/delete/").content.decode()
+    )
+    assert owner_client.post(f"/teams/{key.team_id}/keys/{key.pk}/delete/").status_code == 302
+    access = CharacterAccess.objects.for_user(owner).get()
     assert access.api_key is None and not access.is_active
     assert "was deleted" in access.suspension_reason
     assert ChatSession.objects.filter(character=character).exists()
@@ -144,7 +152,7 @@ def test_a_character_is_added_by_id_and_named_by_convai(owner_client, owner, san
     response = owner_client.post(
         "/characters/add/", {"add-api_key": key.pk, "add-character_id": ASTRONAUT_ID}
     )
-    access = CharacterAccess.objects.get(owner=owner)
+    access = CharacterAccess.objects.for_user(owner).get()
     assert response["Location"] == reverse("character", args=[access.character_id])
     assert access.name and access.name != ASTRONAUT_ID
     assert access.is_active and access.confirmed_at is not None
@@ -157,7 +165,7 @@ def test_a_character_without_the_character_api_is_added_by_bare_id(owner_client,
     owner_client.post(
         "/characters/add/", {"add-api_key": key.pk, "add-character_id": CHAT_ONLY_CHARACTER_ID}
     )
-    access = CharacterAccess.objects.get(owner=owner)
+    access = CharacterAccess.objects.for_user(owner).get()
     assert access.name == ""
     assert access.display_name == CHAT_ONLY_CHARACTER_ID
 
@@ -200,9 +208,9 @@ def test_all_characters_of_a_key_are_imported_once(owner_client, owner, sandbox)
     key = make_key(owner)
     owner_client.post("/characters/import/", {"import-api_key": key.pk})
     owner_client.post("/characters/import/", {"import-api_key": key.pk})
-    ids = set(CharacterAccess.objects.filter(owner=owner).values_list("character_id", flat=True))
+    ids = set(CharacterAccess.objects.for_user(owner).values_list("character_id", flat=True))
     assert set(DEMO_CHARACTER_IDS) <= ids
-    assert CharacterAccess.objects.filter(owner=owner).count() == len(ids)
+    assert CharacterAccess.objects.for_user(owner).count() == len(ids)
 
 
 def test_removing_a_character_drops_the_access_and_keeps_the_history(
@@ -211,11 +219,18 @@ def test_removing_a_character_drops_the_access_and_keeps_the_history(
     character = make_character(owner)
     make_character(colleague)
     make_session(character)
-    page = owner_client.get(f"/characters/{character.character_id}/remove/").content.decode()
-    assert "Nothing is deleted" in page and "1 other user" in page
-    assert "Your review work on it" in page
-    assert owner_client.post(f"/characters/{character.character_id}/remove/").status_code == 302
-    assert not CharacterAccess.objects.filter(owner=owner).exists()
+    page = owner_client.get(
+        f"/teams/{personal_team(owner).pk}/characters/{character.character_id}/remove/"
+    ).content.decode()
+    assert "Nothing is deleted" in page and "1 other team" in page
+    assert "The review work on it" in page
+    assert (
+        owner_client.post(
+            f"/teams/{personal_team(owner).pk}/characters/{character.character_id}/remove/"
+        ).status_code
+        == 302
+    )
+    assert not CharacterAccess.objects.for_user(owner).exists()
     assert ChatSession.objects.filter(character=character).exists()
 
 

@@ -27,8 +27,14 @@ def test_add_key_and_character_then_read_a_transcript(
     User.objects.create_user("tester", password=PASSWORD)
     sign_in(page)
 
+    # A new user is in no team: they make one of their own, and administer it.
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Teams").click()
+    page.get_by_label("Name").fill("Tester's studio")
+    page.get_by_role("button", name="Make the team").click()
+    expect(page.locator(".message-success")).to_contain_text("you are its admin")
+
     # API keys: add the sandbox's key; only its last four characters ever come back.
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="API keys").click()
+    page.get_by_role("link", name="API keys").click()
     expect(page).to_have_url(re.compile(r"/keys/$"))
     page.get_by_label("Label").fill("Sandbox")
     page.get_by_label("API key").fill(DEMO_KEY)
@@ -41,7 +47,9 @@ def test_add_key_and_character_then_read_a_transcript(
     # Characters: add the astronaut by ID under that key.
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Characters").click()
     adding = page.get_by_role("region", name="Add a character")
-    adding.get_by_label("API key").select_option(label=f"Sandbox (…{DEMO_KEY[-4:]})")
+    adding.get_by_label("API key").select_option(
+        label=f"Sandbox (…{DEMO_KEY[-4:]}), Tester's studio"
+    )
     adding.get_by_label("Character ID").fill(ASTRONAUT_ID)
     page.get_by_role("button", name="Check and add").click()
 

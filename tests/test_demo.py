@@ -20,7 +20,10 @@ def test_the_demo_stores_every_transcript_and_search_finds_them(sandbox):
     call_command("seed_demo", "--convai-url", sandbox.url, stdout=out)
     user = User.objects.get(username="demo")
     assert user.check_password("demo")
-    assert "Demo login: demo / demo" in out.getvalue()
+    assert (
+        "Demo logins, team Starfall Studio: demo / demo (Admin), lee / demo (Lead)"
+        in out.getvalue()
+    )
     assert "DK Metcalf: 79 sessions, 79 transcripts stored (done)" in out.getvalue()
     assert not ChatSession.objects.filter(transcript_fetched_at__isnull=True).exists()
     assert search_lines(user, "asteroid").lines

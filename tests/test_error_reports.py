@@ -29,10 +29,12 @@ def report(request, exc_type, exc_value, tb) -> tuple[str, dict[str, list]]:
     return reporter.get_traceback_html(), {frame["function"]: frame["vars"] for frame in frames}
 
 
-@pytest.mark.parametrize("url", ["/keys/", "/keys/{pk}/edit/"])
+@pytest.mark.parametrize("url", ["/keys/", "/teams/{team}/keys/{pk}/edit/"])
 def test_the_posted_key_is_hidden_from_error_reports(owner_client, owner, sandbox, url):
     key = make_key(owner, label="Old")
-    response = owner_client.post(url.format(pk=key.pk), {"label": "Studio", "key": DEMO_KEY})
+    response = owner_client.post(
+        url.format(pk=key.pk, team=key.team_id), {"label": "Studio", "key": DEMO_KEY}
+    )
     assert response.status_code == 302
     posted = SafeExceptionReporterFilter().get_post_parameters(response.wsgi_request)
     assert (posted["key"], posted["label"]) == (HIDDEN, "Studio")

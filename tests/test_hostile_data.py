@@ -219,7 +219,7 @@ def test_importing_adds_the_characters_it_can_and_names_those_it_left_out(
     key = make_key(owner, secret=HOSTILE_KEY, label="Hostile")
     page = owner_client.post("/characters/import/", {"import-api_key": key.pk}, follow=True)
     assert page.status_code == 200
-    [access] = CharacterAccess.objects.filter(owner=owner)
+    [access] = CharacterAccess.objects.for_user(owner)
     assert access.character_id == HOSTILE_CHARACTER_ID
     assert len(access.name) == NAME_MAX and "\x00" not in access.name
     text = page.content.decode()

@@ -44,6 +44,7 @@ def owned(owner):
     tag = make_tag(character)
     return {
         "key": key.pk,
+        "team": key.team_id,
         "char": character.character_id,
         "sid": session.session_id,
         "line": line.pk,
@@ -85,19 +86,19 @@ HISTORY_URLS = [
     ("get", "/characters/{char}/flags/rewrites.jsonl"),
 ]
 ACCOUNT_URLS = [
-    ("get", "/keys/{key}/edit/"),
-    ("post", "/keys/{key}/edit/"),
-    ("get", "/keys/{key}/delete/"),
-    ("post", "/keys/{key}/delete/"),
-    ("get", "/characters/{char}/remove/"),
-    ("post", "/characters/{char}/remove/"),
+    ("get", "/teams/{team}/keys/{key}/edit/"),
+    ("post", "/teams/{team}/keys/{key}/edit/"),
+    ("get", "/teams/{team}/keys/{key}/delete/"),
+    ("post", "/teams/{team}/keys/{key}/delete/"),
+    ("get", "/teams/{team}/characters/{char}/remove/"),
+    ("post", "/teams/{team}/characters/{char}/remove/"),
 ]
 OWNED_URLS = HISTORY_URLS + ACCOUNT_URLS
 
 
 def _unchanged() -> None:
     assert ApiKey.objects.filter(label="Owner-only key").exists()
-    assert CharacterAccess.objects.filter(owner__username="owner").exists()
+    assert CharacterAccess.objects.filter(team__memberships__user__username="owner").exists()
     assert ChatSession.objects.filter(review_status=ReviewStatus.UNREVIEWED).count() == 1
     assert not SyncRun.objects.exists()
     assert Flag.objects.count() == 1 and Tag.objects.count() == 1
@@ -116,7 +117,7 @@ def test_an_outsider_gets_a_404_and_changes_nothing(outsider_client, owned, meth
 @pytest.mark.parametrize("headers", [{}, HTMX], ids=["page", "htmx"])
 @pytest.mark.parametrize(("method", "url"), HISTORY_URLS)
 def test_a_holder_whose_access_is_suspended_gets_a_404(client, owner, owned, method, url, headers):
-    CharacterAccess.objects.filter(owner=owner).update(
+    CharacterAccess.objects.for_user(owner).update(
         suspended_at=timezone.now(), suspension_reason="Convai refused the key."
     )
     client.force_login(owner)
@@ -187,7 +188,7 @@ def test_search_finds_nothing_of_a_character_the_user_does_not_hold(
 def test_search_finds_nothing_once_access_is_suspended(client, owner, owned):
     client.force_login(owner)
     assert "spoilers" in client.get("/search/", {"q": "secret"}).content.decode()
-    CharacterAccess.objects.filter(owner=owner).update(suspended_at=timezone.now())
+    CharacterAccess.objects.for_user(owner).update(suspended_at=timezone.now())
     assert "spoilers" not in client.get("/search/", {"q": "secret"}).content.decode()
 
 
@@ -199,7 +200,7 @@ def test_the_add_form_takes_only_the_users_own_keys(outsider_client, owned, sand
             **headers,
         )
         assert response.status_code == 400
-    assert not CharacterAccess.objects.filter(owner__username="outsider").exists()
+    assert not CharacterAccess.objects.filter(team__memberships__user__username="outsider").exists()
     assert sandbox.requests == []
 
 
@@ -209,7 +210,7 @@ def test_the_import_form_takes_only_the_users_own_keys(outsider_client, owned, s
             "/characters/import/", {"import-api_key": owned["key"]}, **headers
         )
         assert response.status_code == 400
-    assert not CharacterAccess.objects.filter(owner__username="outsider").exists()
+    assert not CharacterAccess.objects.filter(team__memberships__user__username="outsider").exists()
     assert sandbox.requests == []
 
 
@@ -247,7 +248,7 @@ def test_history_is_not_in_the_admin(staff_client, owned, url):
 
 
 def test_the_admin_cannot_grant_or_restore_access(staff_client, owner, owned):
-    access = CharacterAccess.objects.get(owner=owner)
+    access = CharacterAccess.objects.for_user(owner).get()
     assert staff_client.get("/admin/accounts/characteraccess/add/").status_code == 403
     staff_client.post(
         f"/admin/accounts/characteraccess/{access.pk}/change/",

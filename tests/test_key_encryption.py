@@ -51,7 +51,7 @@ def test_rotation_names_each_key_it_cannot_decrypt_and_rotates_the_rest(owner, s
         call_command("rotate_api_keys")
     message = str(caught.value)
     assert "1 API key(s) cannot be decrypted" in message
-    assert f"“Lost” of owner (id {lost.pk})" in message
+    assert f"“Lost” of team owner (personal) (id {lost.pk})" in message
     assert "lost-key-0002" not in message + capsys.readouterr().out
     assert ApiKey.objects.get(pk=lost.pk).encrypted_key == before, "left as it was"
     assert ApiKey.objects.get(pk=kept.pk).secret() == "kept-key-0003"

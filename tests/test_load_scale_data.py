@@ -40,7 +40,7 @@ def test_loads_the_large_character_and_a_second_run_stores_nothing_new(settings)
 
     output = load(sessions=300, username="scale")
 
-    access = CharacterAccess.objects.get(owner=user, character_id=LARGE_CHARACTER_ID)
+    access = CharacterAccess.objects.for_user(user).get(character_id=LARGE_CHARACTER_ID)
     assert access.name == "Gate Attendant Unit 7"  # as the sandbox's Convai calls it
     assert access.api_key is not None
     assert access.api_key.label == "Sandbox (scale)"

@@ -257,7 +257,7 @@ def test_an_outsider_gets_a_404(outsider_client, history):
 
 
 def test_a_holder_whose_access_is_suspended_gets_a_404(owner_client, owner, history):
-    CharacterAccess.objects.filter(owner=owner).update(suspended_at=timezone.now())
+    CharacterAccess.objects.for_user(owner).update(suspended_at=timezone.now())
     assert owner_client.get(url(history)).status_code == 404
 
 

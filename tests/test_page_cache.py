@@ -202,7 +202,7 @@ def test_a_search_page_follows_the_readers_preferences_and_messages(owner, owner
     assert 'data-theme="dark"' in search_page(owner_client, "wide")
     # A message waiting for the next page is shown on it, cached or not.
     spare = make_key(owner, label="Spare")
-    owner_client.post(reverse("key_delete", args=[spare.pk]))
+    owner_client.post(reverse("key_delete", args=[spare.team_id, spare.pk]))
     assert "Key “Spare” deleted." in search_page(owner_client, "wide")
     assert "Key “Spare” deleted." not in search_page(owner_client, "wide")
 

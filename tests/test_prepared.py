@@ -66,7 +66,7 @@ def test_a_value_the_orm_changes_on_its_way_to_sql_cannot_be_prepared() -> None:
         # A constant: the same in every run, but a change to it would go unseen.
         lambda pk: SyncRun.objects.filter(character_id=pk, status=SyncStatus.DONE),
         # A time taken as the query is built: prepared, it would stay the first request's.
-        lambda pk: CharacterAccess.objects.filter(owner_id=pk, added_at__lte=timezone.now()),
+        lambda pk: CharacterAccess.objects.filter(team_id=pk, added_at__lte=timezone.now()),
     ],
     ids=["constant", "now"],
 )
@@ -105,7 +105,7 @@ def test_held_histories_follow_the_access() -> None:
     assert ConvaiCharacter.objects.held_by(owner, "held") == character
     with pytest.raises(CharacterAccess.DoesNotExist):
         ConvaiCharacter.objects.held_by(outsider, "held")
-    CharacterAccess.objects.filter(owner=owner).update(suspended_at=timezone.now())
+    CharacterAccess.objects.for_user(owner).update(suspended_at=timezone.now())
     assert ConvaiCharacter.objects.all_held(owner) == []
     with pytest.raises(CharacterAccess.DoesNotExist):
         ConvaiCharacter.objects.held_by(owner, "held")

@@ -80,7 +80,7 @@ def test_typing_a_held_id_grants_nothing_unless_convai_accepts_it(
     response = add(outsider_client, key)
     assert response.status_code == 400
     assert words in response.content.decode()
-    assert not CharacterAccess.objects.filter(owner=outsider).exists()
+    assert not CharacterAccess.objects.for_user(outsider).exists()
     for url in (f"/characters/{ASTRONAUT_ID}/", f"/characters/{ASTRONAUT_ID}/sessions/{SESSION}/"):
         assert outsider_client.get(url).status_code == 404
     assert "secret plot" not in outsider_client.get("/search/", {"q": "secret"}).content.decode()
@@ -104,7 +104,7 @@ def test_a_holder_whose_key_is_refused_loses_access_until_a_working_key_confirms
     # The history is kept, and a working key brings the same history back.
     working = make_key(owner, label="New key")
     assert add(owner_client, working).status_code == 302
-    access = CharacterAccess.objects.get(owner=owner)
+    access = CharacterAccess.objects.for_user(owner).get()
     assert access.is_active and access.api_key == working and access.suspension_reason == ""
     assert owner_client.get(f"/characters/{ASTRONAUT_ID}/sessions/{SESSION}/").status_code == 200
 
@@ -121,7 +121,7 @@ def test_a_refused_holder_is_suspended_while_the_others_keep_reading(
     owner_client.post(f"/characters/{ASTRONAUT_ID}/refresh/")
     character.refresh_from_db()
     assert character.session_count == 79
-    assert not CharacterAccess.objects.get(owner=owner).is_active
+    assert not CharacterAccess.objects.for_user(owner).get().is_active
     assert colleague_client.get(f"/characters/{ASTRONAUT_ID}/").status_code == 200
 
 

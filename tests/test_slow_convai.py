@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from convai_dashboard.accounts.models import CharacterAccess
 from convai_dashboard.history import sync
 from convai_dashboard.history.models import ConvaiCharacter, SyncStatus
 from convai_dashboard.sandbox import ASTRONAUT_ID, DEMO_KEY, MUSEUM_GUIDE_ID, SHRINE_KEEPER_ID
@@ -44,7 +45,12 @@ def held(owner, sandbox):
     fresh = make_character(owner, key, character_id=MUSEUM_GUIDE_ID)
     listed = make_character(owner, key, character_id=ASTRONAUT_ID, sessions_refreshed_at=STORED)
     make_session(listed, session_id=SESSION)
-    return {"key": key.pk, "fresh": fresh.character_id, "listed": listed.character_id}
+    return {
+        "key": key.pk,
+        "team": key.team_id,
+        "fresh": fresh.character_id,
+        "listed": listed.character_id,
+    }
 
 
 TRANSCRIPT = f"/characters/{{listed}}/sessions/{SESSION}/"
@@ -72,7 +78,7 @@ PAGES = [
     (
         "key edit",
         "post",
-        "/keys/{key}/edit/",
+        "/teams/{team}/keys/{key}/edit/",
         {"label": "Studio", "key": DEMO_KEY},
         PLAIN,
         "Not verified yet",
@@ -160,7 +166,7 @@ def test_adding_under_a_slow_convai_skips_the_name_rather_than_wait_twice(
         "/characters/add/", {"add-api_key": key.pk, "add-character_id": ASTRONAUT_ID}, follow=True
     )
     assert "Name not asked for: Convai was slow to answer." in response.content.decode()
-    assert owner.character_accesses.get().character_id == ASTRONAUT_ID
+    assert CharacterAccess.objects.for_user(owner).get().character_id == ASTRONAUT_ID
     assert [r.path for r in sandbox.requests] == ["/character/chatHistory/list"]
 
 

@@ -170,21 +170,21 @@ def test_a_refused_key_stops_the_sync_with_convais_words(astronaut, owner, sandb
     assert run.stop_reason.startswith("Stopped: No holder of this character has a key Convai")
     assert "Invalid API key provided." in run.stop_reason
     # The holder whose key was refused no longer holds the character, and is told why.
-    access = CharacterAccess.objects.get(owner=owner)
+    access = CharacterAccess.objects.for_user(owner).get()
     assert not access.is_active and "Invalid API key provided." in access.suspension_reason
 
 
 def test_a_sync_goes_on_with_another_holders_key(astronaut, owner, colleague, sandbox):
     # The owner's key stops working; a colleague holds the same character under a good key.
-    owner_key = CharacterAccess.objects.get(owner=owner).api_key
+    owner_key = CharacterAccess.objects.for_user(owner).get().api_key
     owner_key.set_secret("revoked-key-0000")
     owner_key.save()
     make_access(colleague, make_key(colleague), character_id=ASTRONAUT_ID)
     run, _ = sync.claim(astronaut, owner)
     run = sync.run(run)
     assert (run.status, run.transcripts_fetched) == (SyncStatus.DONE, 79)
-    assert not CharacterAccess.objects.get(owner=owner).is_active
-    assert CharacterAccess.objects.get(owner=colleague).is_active
+    assert not CharacterAccess.objects.for_user(owner).get().is_active
+    assert CharacterAccess.objects.for_user(colleague).get().is_active
     keys = {r.headers.get("CONVAI-API-KEY") for r in sandbox.requests}
     assert keys == {"revoked-key-0000", DEMO_KEY}
 
@@ -198,8 +198,8 @@ def test_a_holders_key_refused_midway_hands_over_to_the_next(astronaut, owner, c
         SyncStatus.DONE,
         79,
     )
-    assert not CharacterAccess.objects.get(owner=owner).is_active
-    assert CharacterAccess.objects.get(owner=colleague).is_active
+    assert not CharacterAccess.objects.for_user(owner).get().is_active
+    assert CharacterAccess.objects.for_user(colleague).get().is_active
 
 
 def test_a_sync_can_be_cancelled_and_keeps_what_it_stored(astronaut, sandbox):

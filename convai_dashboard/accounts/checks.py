@@ -132,11 +132,10 @@ class Granted:
 
 
 @sensitive_variables()
-def add_character(
-    owner: Any, key: ApiKey, character_id: str, *, base_url: str | None = None
-) -> Granted:
-    """Grants (or restores) the owner's access to a character once Convai has answered for its
-    chat history under this key. A refusal, or a Convai that cannot be asked, grants nothing."""
+def add_character(key: ApiKey, character_id: str, *, base_url: str | None = None) -> Granted:
+    """Grants (or restores) the key's team's access to a character once Convai has answered
+    for its chat history under this key. A refusal, or a Convai that cannot be asked, grants
+    nothing."""
     limits = page_limits()
     started = time.monotonic()
     try:
@@ -162,7 +161,7 @@ def add_character(
         )
     except ConvaiError as error:
         return Granted(None, f"Nothing was added. {error.user_message}")
-    access, created = grant(owner, key, character_id, name)
+    access, created = grant(key, character_id, name)
     done = "added" if created else f"confirmed with key “{key.label}”"
     return Granted(access, f"{access.display_name} {done}.", note=note)
 
@@ -181,9 +180,9 @@ def _name_of(
         return "", f"Name unavailable: {error.convai_message or error}."
 
 
-def grant(owner: Any, key: ApiKey, character_id: str, name: str) -> tuple[CharacterAccess, bool]:
-    """Records that Convai just accepted this key for the character. Only for callers that
-    have that answer in hand."""
+def grant(key: ApiKey, character_id: str, name: str) -> tuple[CharacterAccess, bool]:
+    """Records that Convai just accepted this key for the character, for the key's team. Only
+    for callers that have that answer in hand."""
     defaults: dict[str, Any] = {
         "api_key": key,
         "confirmed_at": timezone.now(),
@@ -193,7 +192,7 @@ def grant(owner: Any, key: ApiKey, character_id: str, name: str) -> tuple[Charac
     if name:
         defaults["name"] = name
     return CharacterAccess.objects.update_or_create(
-        owner=owner, character_id=character_id, defaults=defaults
+        team_id=key.team_id, character_id=character_id, defaults=defaults
     )
 
 
@@ -206,7 +205,7 @@ class Imported:
 
 
 @sensitive_variables()
-def import_characters(owner: Any, key: ApiKey, *, base_url: str | None = None) -> Imported:
+def import_characters(key: ApiKey, *, base_url: str | None = None) -> Imported:
     """Grants access to every character of the key's account, as Convai lists them."""
     try:
         with client_for(key.secret(), base_url=base_url, **page_limits()) as client:
@@ -217,7 +216,7 @@ def import_characters(owner: Any, key: ApiKey, *, base_url: str | None = None) -
         return Imported(0, 0, f"Nothing was imported: {error} {_TRY_AGAIN_SOON}", ok=False)
     except ConvaiError as error:
         return Imported(0, 0, f"Nothing was imported. {error.user_message}", ok=False)
-    added = sum(grant(owner, key, info.character_id, info.name)[1] for info in found)
+    added = sum(grant(key, info.character_id, info.name)[1] for info in found)
     known = len(found) - added
     message = f"Imported from “{key.label}”: {added} new character(s), {known} already held."
     if found.skipped:

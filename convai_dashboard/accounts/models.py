@@ -1,8 +1,9 @@
-"""Users' API keys, and which Convai characters each user holds.
+"""Teams, their members and roles, their API keys, and which Convai characters each team holds.
 
-A character's history is stored once (history.models.ConvaiCharacter); a user reaches it
-through a CharacterAccess that Convai confirmed under that user's own key. This app knows
-nothing of history, so the two are joined by Convai's character ID.
+A character's history is stored once (history.models.ConvaiCharacter); a team reaches it
+through a CharacterAccess that Convai confirmed under one of the team's keys, and its members
+read it with the role their membership gives (accounts.roles). This app knows nothing of
+history, so the two are joined by Convai's character ID.
 """
 
 from __future__ import annotations
@@ -21,15 +22,72 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
 
-class OwnedQuerySet(models.QuerySet):
+class Role(models.TextChoices):
+    """What a member may do in a team, each role all that the one before may and more; what
+    each action needs is in accounts.roles."""
+
+    VIEWER = "viewer", "Viewer"
+    REVIEWER = "reviewer", "Reviewer"
+    LEAD = "lead", "Lead"
+    ADMIN = "admin", "Admin"
+
+    @property
+    def rank(self) -> int:
+        return list(Role).index(self)
+
+    @staticmethod
+    def highest_first() -> list[str]:
+        """An ordering of memberships, highest role first. The values' alphabetical order
+        is the reverse of the roles' (tests/test_roles.py holds it), and ordering by the
+        column keeps constants out of the prepared queries that read a reader's role."""
+        return ["role"]
+
+
+class Team(models.Model):
+    """A game, a studio or a vendor: it holds API keys and the characters proven under them,
+    and its members read those characters' history without any key of their own."""
+
+    # Long enough for a personal team, named after its user.
+    name = models.CharField(max_length=200, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=10, choices=Role, default=Role.VIEWER)
+    joined_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["team__name", "user__username"]
+        constraints = [
+            models.UniqueConstraint(fields=["team", "user"], name="one_membership_per_team")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.team} as {self.get_role_display()}"
+
+
+class TeamQuerySet(models.QuerySet):
     def for_user(self, user: AbstractBaseUser | AnonymousUser) -> Self:
-        return self.filter(owner_id=user.pk)
+        """Rows of the teams the user is a member of, in any role."""
+        return self.filter(team__memberships__user_id=user.pk)
+
+    def administered_by(self, user: AbstractBaseUser | AnonymousUser) -> Self:
+        """Rows of the teams the user administers: only their admins see or change keys."""
+        return self.filter(team__memberships__user_id=user.pk, team__memberships__role=Role.ADMIN)
 
 
 class ApiKey(models.Model):
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_keys"
-    )
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="api_keys")
     label = models.CharField(max_length=100)
     # Fernet token; the key in clear is never stored, logged, or sent back to a browser.
     encrypted_key = models.TextField()
@@ -41,12 +99,12 @@ class ApiKey(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = OwnedQuerySet.as_manager()
+    objects = TeamQuerySet.as_manager()
 
     class Meta:
-        ordering = ["label"]
+        ordering = ["team__name", "label"]
         constraints = [
-            models.UniqueConstraint(fields=["owner", "label"], name="unique_key_label_per_owner")
+            models.UniqueConstraint(fields=["team", "label"], name="unique_key_label_per_team")
         ]
 
     def __str__(self) -> str:
@@ -66,25 +124,23 @@ class ApiKey(models.Model):
         return crypto.decrypt(self.encrypted_key)
 
 
-class AccessQuerySet(OwnedQuerySet):
+class AccessQuerySet(TeamQuerySet):
     def active(self) -> Self:
         """Accesses that let their holder read the history: not suspended."""
         return self.filter(suspended_at__isnull=True)
 
 
 class CharacterAccess(models.Model):
-    """One user's hold on a Convai character: their key, the name they see, and when Convai
-    last confirmed that key for the character.
+    """One team's hold on a Convai character: the team's key, the name its members see, and
+    when Convai last confirmed that key for the character.
 
-    A row exists only once Convai has accepted the character under the user's own key, by a
+    A row exists only once Convai has accepted the character under one of the team's keys, by a
     real call (accounts.checks); typing an ID grants nothing. When Convai later refuses that key
-    for the character, the access is suspended, and the history is hidden from its holder until
+    for the character, the access is suspended, and the history is hidden from the team until
     a working key confirms it again.
     """
 
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="character_accesses"
-    )
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="accesses")
     # A deleted key suspends the accesses it proved; the history itself is untouched.
     api_key = models.ForeignKey(
         ApiKey, on_delete=models.SET_NULL, null=True, blank=True, related_name="accesses"
@@ -100,16 +156,14 @@ class CharacterAccess(models.Model):
     objects = AccessQuerySet.as_manager()
 
     class Meta:
-        ordering = ["name", "character_id"]
+        ordering = ["team__name", "name", "character_id"]
         verbose_name_plural = "character accesses"
         constraints = [
-            models.UniqueConstraint(
-                fields=["owner", "character_id"], name="unique_access_per_owner"
-            )
+            models.UniqueConstraint(fields=["team", "character_id"], name="unique_access_per_team")
         ]
 
     def __str__(self) -> str:
-        return f"{self.owner} → {self.display_name}"
+        return f"{self.team} → {self.display_name}"
 
     @property
     def display_name(self) -> str:
@@ -160,3 +214,52 @@ class Preferences(models.Model):
 
 # Read by every page that shows a user's theme or times (pages.preferences).
 _preferences_of = Prepared(lambda user_id: Preferences.objects.filter(user_id=user_id), int)
+
+
+class AuditEntry(models.Model):
+    """One change of a team's members, roles, invitations or keys, as its admins read it."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="audit_entries")
+    # Kept when the actor's account goes: the entry says who it was.
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    actor_name = models.CharField(max_length=150)
+    what = models.CharField(max_length=500)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name_plural = "audit entries"
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name}: {self.what}"
+
+
+class Invitation(models.Model):
+    """A link an admin sends to someone to join a team with a role: used once, and only
+    before it expires. Only a digest of its token is stored, as of a password."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="invitations")
+    role = models.CharField(max_length=10, choices=Role)
+    token_digest = models.CharField(max_length=64, unique=True)
+    note = models.CharField(max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    used_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Invitation to {self.team} as {self.get_role_display()}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.used_at is None and self.expires_at > timezone.now()

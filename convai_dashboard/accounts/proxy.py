@@ -15,6 +15,7 @@ from django.contrib.auth.backends import RemoteUserBackend
 from django.contrib.auth.middleware import RemoteUserMiddleware
 from django.http import HttpRequest
 
+from convai_dashboard.accounts import teams
 from convai_dashboard.accounts.backends import PasswordBackend
 
 
@@ -45,5 +46,13 @@ class TrustedHeaderMiddleware(RemoteUserMiddleware):
 
 
 class TrustedHeaderBackend(RemoteUserBackend, PasswordBackend):
-    """The proxy's user, made on their first request (with no character and no key), and read
-    back on each request as a password's user is."""
+    """The proxy's user, made on their first request and placed in the teams their groups
+    map to (DJANGO_TRUSTED_GROUPS_HEADER, DJANGO_TEAM_MAPPING), and read back on each request
+    as a password's user is."""
+
+    def configure_user(self, request: HttpRequest | None, user: Any, created: bool = True) -> Any:
+        if created and request is not None and settings.TRUSTED_GROUPS_HEADER:
+            raw = request.META.get(meta_key(settings.TRUSTED_GROUPS_HEADER), "")
+            groups = [group.strip() for group in raw.split(",") if group.strip()]
+            teams.place_new_user(user, groups, user.email)
+        return user

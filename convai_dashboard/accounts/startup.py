@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.checks import CheckMessage, Error, register
 
 from convai_dashboard.accounts import crypto
+from convai_dashboard.accounts.models import Role
 
 
 @register()
@@ -23,4 +24,17 @@ def encryption_keys_are_fernet_keys(app_configs: Any, **kwargs: Any) -> list[Che
             id="accounts.E001",
         )
         for problem in crypto.key_problems(settings.CONVAI_KEY_ENCRYPTION_KEYS)
+    ]
+
+
+@register()
+def team_mapping_names_roles(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
+    return [
+        Error(
+            f"DJANGO_TEAM_MAPPING maps “{claim}” to the role “{role}”, which is not a role.",
+            hint=f"The roles are {', '.join(Role.values)}.",
+            id="accounts.E002",
+        )
+        for claim, (_team, role) in settings.TEAM_MAPPING.items()
+        if role not in Role.values
     ]

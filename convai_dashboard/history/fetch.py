@@ -2,8 +2,8 @@
 answers to store.py.
 
 A character's history is shared, so any holder's key that Convai accepts for it will do: the
-key of the user who asked first, then the others, most recently confirmed first. A key Convai
-refuses for the character suspends its holder's access (accounts.checks.suspend) and the next
+keys of the asking user's teams first, then the others, most recently confirmed first. A key
+Convai refuses for the character suspends its holder's access (accounts.checks.suspend) and the next
 key is tried. When Convai cannot be reached at all, no other key would help: the failure is
 remembered on the character for the pages' offline banner.
 
@@ -19,12 +19,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Case, IntegerField, Value, When
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from convai_dashboard.accounts import checks, crypto
-from convai_dashboard.accounts.models import CharacterAccess
+from convai_dashboard.accounts.models import CharacterAccess, Membership
 from convai_dashboard.convai import (
     CharacterNotAccessible,
     ConvaiClient,
@@ -58,15 +58,15 @@ class TranscriptNotStored(ConvaiError):
 
 def holders(character: ConvaiCharacter, first: Any = None) -> list[CharacterAccess]:
     """Active accesses with a key, in the order their keys are tried."""
-    mine = first.pk if first is not None else None
+    mine = Membership.objects.filter(
+        team_id=OuterRef("team_id"), user_id=first.pk if first is not None else 0
+    )
     return list(
         CharacterAccess.objects.active()
         .filter(character_id=character.character_id, api_key__isnull=False)
-        .select_related("api_key", "owner")
-        .annotate(
-            theirs=Case(When(owner_id=mine, then=Value(0)), default=1, output_field=IntegerField())
-        )
-        .order_by("theirs", "-confirmed_at", "pk")
+        .select_related("api_key", "team")
+        .annotate(mine=Exists(mine))
+        .order_by("-mine", "-confirmed_at", "pk")
     )
 
 

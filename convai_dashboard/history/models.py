@@ -19,9 +19,12 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
+from django.utils.functional import cached_property
 
-from convai_dashboard.accounts.models import CharacterAccess
+from convai_dashboard.accounts import roles
+from convai_dashboard.accounts.models import CharacterAccess, Membership, Role
 from convai_dashboard.history.holder import Holder
 from convai_dashboard.prepared import Prepared
 
@@ -74,28 +77,47 @@ REFUSAL_PREFIX = "Your message was rejected because it contained content that is
 
 class ConvaiCharacterQuerySet(models.QuerySet["ConvaiCharacter"]):
     def for_user(self, user: AbstractBaseUser | AnonymousUser) -> ConvaiCharacterQuerySet:
-        """The histories this user may read: those of characters they hold an active access to.
-        Every query that reads history starts here, so anything else is a 404 by construction."""
-        return self.for_owner(user.pk)
+        """The histories this user may read: those of characters one of their teams holds an
+        active access to. Every query that reads history starts here, so anything else is a
+        404 by construction."""
+        # An anonymous user's pk is None; no user's is 0.
+        return self.for_member(user.pk or 0)
 
-    def for_owner(self, owner_id: int | None) -> ConvaiCharacterQuerySet:
-        held = CharacterAccess.objects.filter(owner_id=owner_id).active().values("character_id")
-        return self.filter(character_id__in=held)
+    def for_member(self, user_id: int) -> ConvaiCharacterQuerySet:
+        held = CharacterAccess.objects.filter(team__memberships__user_id=user_id).active()
+        return self.filter(character_id__in=held.values("character_id"))
+
+    def with_reader_role(self, user_id: int) -> ConvaiCharacterQuerySet:
+        """Each history with `reader_role`: the highest role the user has in a team that holds
+        it actively, or None when none does."""
+        roles = Membership.objects.filter(
+            user_id=user_id,
+            team__accesses__character_id=OuterRef("character_id"),
+            team__accesses__suspended_at__isnull=True,
+        ).order_by(*Role.highest_first())
+        return self.annotate(reader_role=Subquery(roles.values("role")[:1]))
 
     def all_held(self, user: AbstractBaseUser | AnonymousUser) -> list[ConvaiCharacter]:
         """Every history the user may read, oldest first: what a search covers."""
         return _all_held(user.pk) if isinstance(user.pk, int) else []
 
     def held_by(self, user: AbstractBaseUser | AnonymousUser, character_id: str) -> ConvaiCharacter:
-        """The history of a character the user holds, made when it is first needed. Raises
-        CharacterAccess.DoesNotExist when the user holds no active access to it."""
+        """The history of a character the user's teams hold, with the user's `reader_role`,
+        made when it is first needed. Raises CharacterAccess.DoesNotExist when none of their
+        teams holds an active access to it."""
         # Every page of a character starts here: one query once its history exists.
         held = _held_by(user.pk, character_id) if isinstance(user.pk, int) else []
-        if held:
+        if held and held[0].reader_role is not None:
             return held[0]
-        access = CharacterAccess.objects.for_user(user).active().get(character_id=character_id)
-        character, _ = self.get_or_create(character_id=character_id, defaults={"name": access.name})
-        return character
+        if held:
+            raise CharacterAccess.DoesNotExist
+        access = CharacterAccess.objects.for_user(user).active().filter(character_id=character_id)
+        if not access.exists():
+            raise CharacterAccess.DoesNotExist
+        character, _ = self.get_or_create(
+            character_id=character_id, defaults={"name": access[0].name}
+        )
+        return self.with_reader_role(user.pk or 0).get(pk=character.pk)
 
 
 class ConvaiCharacter(models.Model):
@@ -122,6 +144,10 @@ class ConvaiCharacter(models.Model):
     # one place that changes it): the overview's status counts are cached under both.
     review_version = models.PositiveBigIntegerField(default=0)
 
+    # The role the reading user has in it, set by ConvaiCharacter.objects.held_by; None for a
+    # history read without a reader.
+    reader_role: str | None = None
+
     objects = ConvaiCharacterQuerySet.as_manager()
 
     class Meta:
@@ -129,6 +155,11 @@ class ConvaiCharacter(models.Model):
 
     def __str__(self) -> str:
         return self.display_name
+
+    @cached_property
+    def reader_can(self) -> dict[str, bool]:
+        """What the reading user may do with this history, by action (accounts.roles)."""
+        return roles.can(self.reader_role)
 
     @property
     def display_name(self) -> str:
@@ -527,14 +558,14 @@ def latest_sync_run(character: ConvaiCharacter) -> SyncRun | None:
 
 # The queries every page of a character, and every search, starts with.
 _held_by = Prepared(
-    lambda owner_id, character_id: ConvaiCharacter.objects.for_owner(owner_id).filter(
+    lambda user_id, character_id: ConvaiCharacter.objects.with_reader_role(user_id).filter(
         character_id=character_id
     ),
     int,
     str,
 )
 _all_held = Prepared(
-    lambda owner_id: ConvaiCharacter.objects.for_owner(owner_id).order_by("pk"), int
+    lambda user_id: ConvaiCharacter.objects.for_member(user_id).order_by("pk"), int
 )
 _session_of = Prepared(
     lambda character_pk, session_id: ChatSession.objects.filter(

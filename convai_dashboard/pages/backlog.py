@@ -9,8 +9,9 @@ from django.http import HttpResponse
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
+from convai_dashboard.accounts.roles import Action
 from convai_dashboard.history.models import ConvaiCharacter
-from convai_dashboard.pages.access import held_character
+from convai_dashboard.pages.access import held_character, needs
 from convai_dashboard.pages.htmx import HtmxHttpRequest, render_page
 from convai_dashboard.pages.review_forms import BacklogForm
 from convai_dashboard.review import queries
@@ -35,6 +36,7 @@ def backlog_filters(
     return character, form, queries.backlog(characters, filters)
 
 
+@needs(Action.READ)
 @require_GET
 @vary_on_headers("HX-Request")
 def backlog_page(request: HtmxHttpRequest, character_id: str | None = None) -> HttpResponse:
@@ -42,7 +44,18 @@ def backlog_page(request: HtmxHttpRequest, character_id: str | None = None) -> H
     page = Paginator(flags.select_related("author", "updated_by", "character"), PER_PAGE).get_page(
         form.cleaned_data.get("page") if form.is_valid() else 1
     )
-    queries.with_context(list(page.object_list))
+    flags_shown = list(page.object_list)
+    queries.with_context(flags_shown)
+    # Each flag's character with the reader's role in it, which says whether its flags may
+    # be edited here.
+    roles = {
+        held.pk: held.reader_role
+        for held in ConvaiCharacter.objects.with_reader_role(request.user.pk).filter(
+            pk__in={flag.character_id for flag in flags_shown}
+        )
+    }
+    for flag in flags_shown:
+        flag.character.reader_role = roles[flag.character_id]
     query = request.GET.copy()
     query.pop("page", None)
     context = {

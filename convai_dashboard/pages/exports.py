@@ -18,8 +18,9 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET
 
+from convai_dashboard.accounts.roles import Action
 from convai_dashboard.history.models import ChatSession, ConvaiCharacter, Line
-from convai_dashboard.pages.access import held_character, held_session
+from convai_dashboard.pages.access import held_character, held_session, needs
 from convai_dashboard.pages.backlog import backlog_filters
 from convai_dashboard.pages.htmx import HtmxHttpRequest
 from convai_dashboard.pages.links import url_maker
@@ -81,6 +82,7 @@ def _session_file(chat: ChatSession, extension: str) -> str:
     return f"{_name(chat.character)}-session-{slugify(chat.session_id) or chat.pk}.{extension}"
 
 
+@needs(Action.READ)
 @require_GET
 def sessions_csv(request: HtmxHttpRequest, character_id: str) -> HttpResponseBase:
     character = held_character(request, character_id)
@@ -94,6 +96,7 @@ def sessions_csv(request: HtmxHttpRequest, character_id: str) -> HttpResponseBas
     return _download(rows, f"{_name(character)}-sessions-{_today()}.csv", CSV)
 
 
+@needs(Action.READ)
 @require_GET
 def session_json(request: HtmxHttpRequest, character_id: str, session_id: str) -> HttpResponse:
     chat = held_session(request, character_id, session_id)
@@ -105,6 +108,7 @@ def session_json(request: HtmxHttpRequest, character_id: str, session_id: str) -
     return response
 
 
+@needs(Action.READ)
 @require_GET
 def session_markdown(request: HtmxHttpRequest, character_id: str, session_id: str) -> HttpResponse:
     chat = held_session(request, character_id, session_id)
@@ -115,6 +119,7 @@ def session_markdown(request: HtmxHttpRequest, character_id: str, session_id: st
     return response
 
 
+@needs(Action.READ)
 @require_GET
 def flags_csv(request: HtmxHttpRequest, character_id: str | None = None) -> HttpResponseBase:
     character, form, flags = backlog_filters(request, character_id)
@@ -124,6 +129,7 @@ def flags_csv(request: HtmxHttpRequest, character_id: str | None = None) -> Http
     return _download(rows, f"{_name(character)}-flags-{_today()}.csv", CSV)
 
 
+@needs(Action.READ)
 @require_GET
 def rewrites_jsonl(request: HtmxHttpRequest, character_id: str | None = None) -> HttpResponseBase:
     character, form, flags = backlog_filters(request, character_id)
@@ -133,6 +139,7 @@ def rewrites_jsonl(request: HtmxHttpRequest, character_id: str | None = None) ->
     return _download(examples, f"{_name(character)}-rewrites-{_today()}.jsonl", JSONL)
 
 
+@needs(Action.READ)
 @require_GET
 def bug_report(
     request: HtmxHttpRequest, character_id: str, session_id: str, line_id: int

@@ -8,7 +8,7 @@ from typing import Any
 
 from django import forms
 
-from convai_dashboard.accounts.models import ApiKey
+from convai_dashboard.accounts.models import ApiKey, Role, Team
 
 # Convai keys and IDs are plain tokens; anything else (spaces, newlines) would at best be a
 # paste error and at worst inject into an HTTP header.
@@ -37,10 +37,23 @@ class ApiKeyForm(forms.Form):
         help_text="Checked with Convai before it is saved; stored encrypted, shown only masked.",
     )
 
-    def __init__(self, *args: Any, owner: Any, instance: ApiKey | None = None, **kwargs: Any):
+    def __init__(self, *args: Any, user: Any, instance: ApiKey | None = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.owner = owner
         self.instance = instance
+        teams = Team.objects.filter(memberships__user=user, memberships__role=Role.ADMIN)
+        # An admin of one team has nothing to choose.
+        self.only_team = _only(teams)
+        if self.only_team is None:
+            # The team whose members read what the key proves; moving a key moves that too.
+            self.fields = {
+                "team": forms.ModelChoiceField(
+                    queryset=teams,
+                    initial=instance.team_id if instance else None,
+                    help_text="Its members read the characters the key proves, and never see "
+                    "the key. Choosing another team moves the key and those characters there.",
+                ),
+                **self.fields,
+            }
         if instance is not None:
             self.fields["key"].required = False
             self.fields["key"].help_text = (
@@ -49,26 +62,44 @@ class ApiKeyForm(forms.Form):
             )
 
     def clean_label(self) -> str:
-        label = self.cleaned_data["label"].strip()
-        clash = ApiKey.objects.for_user(self.owner).filter(label=label)
-        if self.instance is not None:
-            clash = clash.exclude(pk=self.instance.pk)
-        if clash.exists():
-            raise forms.ValidationError("You already have a key with that label.")
-        return label
+        return self.cleaned_data["label"].strip()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if self.only_team is not None:
+            data["team"] = self.only_team
+        team, label = data.get("team"), data.get("label")
+        if team is not None and label:
+            clash = ApiKey.objects.filter(team=team, label=label)
+            if self.instance is not None:
+                # Saved under its team, then moved: the label must be free in both.
+                clash = ApiKey.objects.filter(
+                    team__in=[team, self.instance.team_id], label=label
+                ).exclude(pk=self.instance.pk)
+            if clash.exists():
+                self.add_error("label", f"{team} already has a key with that label.")
+        return data
 
     def clean_key(self) -> str:
         key = self.cleaned_data["key"]
         return _token(key, "API key") if key else key
 
 
-def _key_choice(owner: Any) -> forms.ModelChoiceField:
-    keys = ApiKey.objects.for_user(owner)
-    only = list(keys[:2])
-    # With a single key there is nothing to choose: preselect it.
-    return forms.ModelChoiceField(
-        queryset=keys, label="API key", initial=only[0] if len(only) == 1 else None
-    )
+def _only(choices: Any) -> Any:
+    # With a single choice there is nothing to choose: preselect it.
+    only = list(choices[:2])
+    return only[0] if len(only) == 1 else None
+
+
+class _KeyChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.label} ({obj.masked}), {obj.team}"
+
+
+def _key_choice(user: Any) -> forms.ModelChoiceField:
+    """The keys of the teams the user administers: only their admins use them."""
+    keys = ApiKey.objects.administered_by(user).select_related("team")
+    return _KeyChoice(queryset=keys, label="API key", initial=_only(keys))
 
 
 class CharacterForm(forms.Form):
@@ -78,15 +109,15 @@ class CharacterForm(forms.Form):
         help_text="As shown in Convai's dashboard; checked with Convai before it is added.",
     )
 
-    def __init__(self, *args: Any, owner: Any, **kwargs: Any):
+    def __init__(self, *args: Any, user: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields = {"api_key": _key_choice(owner), **self.fields}
+        self.fields = {"api_key": _key_choice(user), **self.fields}
 
     def clean_character_id(self) -> str:
         return _token(self.cleaned_data["character_id"].strip(), "character ID", ID)
 
 
 class ImportCharactersForm(forms.Form):
-    def __init__(self, *args: Any, owner: Any, **kwargs: Any):
+    def __init__(self, *args: Any, user: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["api_key"] = _key_choice(owner)
+        self.fields["api_key"] = _key_choice(user)

@@ -12,10 +12,11 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
+from convai_dashboard.accounts.roles import Action
 from convai_dashboard.history.models import ConvaiCharacter
 from convai_dashboard.history.overview import Overview, overview_of
 from convai_dashboard.pages import charts
-from convai_dashboard.pages.access import held_character
+from convai_dashboard.pages.access import held_character, needs
 from convai_dashboard.pages.htmx import HtmxHttpRequest, render_page
 from convai_dashboard.pages.sync import latest_run
 from convai_dashboard.review.queries import open_flag_count
@@ -113,6 +114,7 @@ def _charts(character: ConvaiCharacter, overview: Overview) -> dict[str, Any]:
     }
 
 
+@needs(Action.READ)
 @require_GET
 @vary_on_headers("HX-Request")
 def character_overview(request: HtmxHttpRequest, character_id: str) -> HttpResponse:

@@ -13,6 +13,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from convai_dashboard.accounts.models import Preferences, Theme, TimeDisplay
+from convai_dashboard.accounts.roles import Action
+from convai_dashboard.pages.access import needs
 from convai_dashboard.pages.htmx import HtmxHttpRequest
 
 
@@ -32,6 +34,7 @@ def display_preferences(request: HtmxHttpRequest) -> dict[str, Any]:
     }
 
 
+@needs(Action.READ)
 @require_POST
 def set_preferences(request: HtmxHttpRequest) -> HttpResponse:
     """Changes the preferences the form names; the others stay as they were."""

@@ -16,8 +16,10 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
+from convai_dashboard.accounts import roles
+from convai_dashboard.accounts.roles import Action
 from convai_dashboard.history.models import ChatSession, ConvaiCharacter, Line, ReviewStatus
-from convai_dashboard.pages.access import held_character, held_session
+from convai_dashboard.pages.access import held_character, held_session, needs
 from convai_dashboard.pages.htmx import HtmxHttpRequest, wants_fragment
 from convai_dashboard.pages.review_forms import (
     FlagEditForm,
@@ -64,6 +66,7 @@ def _errors(form: forms.Form) -> list[str]:
     return [str(error) for field_errors in form.errors.values() for error in field_errors]
 
 
+@needs(Action.REVIEW)
 @require_POST
 def session_status(request: HtmxHttpRequest, character_id: str, session_id: str) -> HttpResponse:
     session = held_session(request, character_id, session_id)
@@ -82,10 +85,11 @@ def session_status(request: HtmxHttpRequest, character_id: str, session_id: str)
 
 def _line(request: HtmxHttpRequest, character_id: str, session_id: str, line_id: int) -> Line:
     session = held_session(request, character_id, session_id)
-    return get_object_or_404(
-        Line.objects.filter(session=session).select_related("interaction", "session__character"),
-        pk=line_id,
+    line = get_object_or_404(
+        Line.objects.filter(session=session).select_related("interaction"), pk=line_id
     )
+    line.session = session
+    return line
 
 
 def _line_review(request: HtmxHttpRequest, line: Line) -> HttpResponse:
@@ -94,6 +98,7 @@ def _line_review(request: HtmxHttpRequest, line: Line) -> HttpResponse:
     return _fragment(request, "review/_line_review.html", line.session, context)
 
 
+@needs(Action.REVIEW)
 @require_http_methods(["GET", "POST"])
 def flag_new(
     request: HtmxHttpRequest, character_id: str, session_id: str, line_id: int
@@ -128,6 +133,10 @@ def flag_new(
     return render(request, "review/flag_new.html", context, status=status)
 
 
+# What only a lead decides of a flag: that its rewrite is approved, or that it is left as it is.
+SETTLED = {FlagStatus.APPROVED, FlagStatus.WONT_FIX}
+
+
 def _safe_next(request: HtmxHttpRequest, fallback: str) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
     if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
@@ -135,6 +144,7 @@ def _safe_next(request: HtmxHttpRequest, fallback: str) -> str:
     return fallback
 
 
+@needs(Action.REVIEW)
 @require_http_methods(["GET", "POST"])
 def flag_edit(request: HtmxHttpRequest, character_id: str, flag_id: int) -> HttpResponse:
     character = held_character(request, character_id)
@@ -147,8 +157,21 @@ def flag_edit(request: HtmxHttpRequest, character_id: str, flag_id: int) -> Http
     if request.GET.get("view") and wants_fragment(request):
         # "Cancel" on the edit form: the flag as it was.
         return render(request, "review/_flag.html", {"flag": flag, "character": character})
+    may_settle = character.reader_can[Action.SETTLE_FLAGS]
+    asked = request.POST.get("status", flag.status)
+    if asked != flag.status and asked in SETTLED:
+        roles.require(character.reader_role, Action.SETTLE_FLAGS)
     initial = {"status": flag.status, "comment": flag.comment, "rewrite": flag.rewrite}
-    form = FlagEditForm(request.POST or None, initial=initial, auto_id=f"id_flag{flag.pk}_%s")
+    form = FlagEditForm(
+        request.POST or None,
+        initial=initial,
+        auto_id=f"id_flag{flag.pk}_%s",
+        offered=[
+            status
+            for status in FlagStatus
+            if may_settle or status not in SETTLED or status == flag.status
+        ],
+    )
     if request.method == "POST" and form.is_valid():
         actions.update_flag(
             flag,
@@ -187,6 +210,7 @@ def _tags_fragment(request: HtmxHttpRequest, session: ChatSession, error: str = 
     )
 
 
+@needs(Action.REVIEW)
 @require_POST
 def session_tag(request: HtmxHttpRequest, character_id: str, session_id: str) -> HttpResponse:
     session = held_session(request, character_id, session_id)
@@ -207,6 +231,7 @@ def session_tag(request: HtmxHttpRequest, character_id: str, session_id: str) ->
     return _tags_fragment(request, session, " ".join(_errors(form)))
 
 
+@needs(Action.REVIEW)
 @require_POST
 def session_untag(
     request: HtmxHttpRequest, character_id: str, session_id: str, tag_id: int
@@ -219,6 +244,7 @@ def session_untag(
     return _tags_fragment(request, session)
 
 
+@needs(Action.REVIEW)
 @require_POST
 def session_note(request: HtmxHttpRequest, character_id: str, session_id: str) -> HttpResponse:
     session = held_session(request, character_id, session_id)

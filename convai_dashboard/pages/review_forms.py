@@ -49,6 +49,11 @@ class FlagEditForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 
+    def __init__(self, *args: Any, offered: list[FlagStatus], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Only the statuses the reader's role may set (pages.review).
+        self.fields["status"].choices = [(s.value, s.label) for s in offered]  # type: ignore[attr-defined]
+
 
 class NoteForm(forms.Form):
     text = forms.CharField(

@@ -16,15 +16,18 @@ from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
+from convai_dashboard.accounts.roles import Action
 from convai_dashboard.cached import kept
 from convai_dashboard.history import search
 from convai_dashboard.history.models import ConvaiCharacter
+from convai_dashboard.pages.access import needs
 from convai_dashboard.pages.htmx import HtmxHttpRequest, render_page, wants_fragment
 from convai_dashboard.pages.list_forms import SearchForm
 
 TEMPLATE = "history/search.html"
 
 
+@needs(Action.READ)
 @require_GET
 @vary_on_headers("HX-Request")
 def search_page(request: HtmxHttpRequest) -> HttpResponse:

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
+from convai_dashboard.accounts.roles import Action
 from convai_dashboard.cached import kept
 from convai_dashboard.history import fetch, listing
 from convai_dashboard.history.models import (
@@ -28,7 +29,7 @@ from convai_dashboard.history.models import (
     session_of,
 )
 from convai_dashboard.history.text import Term, parse_query
-from convai_dashboard.pages.access import held_character
+from convai_dashboard.pages.access import held_character, needs
 from convai_dashboard.pages.htmx import HtmxHttpRequest, render_page, wants_fragment
 from convai_dashboard.pages.list_forms import SessionListForm
 from convai_dashboard.pages.sync import latest_run
@@ -227,6 +228,7 @@ def _render(request: HtmxHttpRequest, context: dict[str, Any], status: int = 200
     return render_page(request, TEMPLATE, context, partial=partial, status=status)
 
 
+@needs(Action.READ)
 @require_GET
 @vary_on_headers("HX-Request")
 def character_page(request: HtmxHttpRequest, character_id: str) -> HttpResponse:
@@ -235,6 +237,7 @@ def character_page(request: HtmxHttpRequest, character_id: str) -> HttpResponse:
     return _render(request, context, status=400 if context["query_error"] else 200)
 
 
+@needs(Action.READ)
 @require_GET
 @vary_on_headers("HX-Request")
 def session_page(request: HtmxHttpRequest, character_id: str, session_id: str) -> HttpResponse:
@@ -395,6 +398,7 @@ def _next_page(request: HtmxHttpRequest) -> str | None:
     return then if then and safe else None
 
 
+@needs(Action.READ)
 @require_POST
 def refresh(request: HtmxHttpRequest, character_id: str) -> HttpResponse:
     character = held_character(request, character_id)
@@ -414,6 +418,7 @@ def refresh(request: HtmxHttpRequest, character_id: str) -> HttpResponse:
     return redirect("character", character_id=character.character_id)
 
 
+@needs(Action.READ)
 @require_POST
 def refetch_transcript(
     request: HtmxHttpRequest, character_id: str, session_id: str

@@ -9,9 +9,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from convai_dashboard.accounts.roles import Action
 from convai_dashboard.history import sync, tasks
 from convai_dashboard.history.models import ConvaiCharacter, SyncRun, latest_sync_run
-from convai_dashboard.pages.access import held_character
+from convai_dashboard.pages.access import held_character, needs
 from convai_dashboard.pages.htmx import HtmxHttpRequest, wants_fragment
 
 TEMPLATE = "history/character.html"
@@ -35,6 +36,7 @@ def _status(request: HtmxHttpRequest, character: ConvaiCharacter) -> HttpRespons
     return response
 
 
+@needs(Action.SYNC)
 @require_POST
 def sync_start(request: HtmxHttpRequest, character_id: str) -> HttpResponse:
     character = held_character(request, character_id)
@@ -48,6 +50,7 @@ def sync_start(request: HtmxHttpRequest, character_id: str) -> HttpResponse:
     return redirect("character", character_id=character.character_id)
 
 
+@needs(Action.READ)
 @require_GET
 @vary_on_headers("HX-Request")
 def sync_status(request: HtmxHttpRequest, character_id: str) -> HttpResponse:
@@ -58,6 +61,7 @@ def sync_status(request: HtmxHttpRequest, character_id: str) -> HttpResponse:
     return redirect("character", character_id=character.character_id)
 
 
+@needs(Action.SYNC)
 @require_POST
 def sync_cancel(request: HtmxHttpRequest, character_id: str) -> HttpResponse:
     character = held_character(request, character_id)

@@ -10,7 +10,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from convai_dashboard.pages.access import held_character
+from convai_dashboard.accounts.roles import Action
+from convai_dashboard.pages.access import held_character, needs
 from convai_dashboard.pages.htmx import HtmxHttpRequest, wants_fragment
 from convai_dashboard.pages.review_forms import BulkTagForm, NewTagForm
 from convai_dashboard.pages.sessions import TEMPLATE, filtered_sessions, list_context
@@ -18,6 +19,7 @@ from convai_dashboard.review import actions
 from convai_dashboard.review.models import TagColour
 
 
+@needs(Action.READ, post=Action.MANAGE_TAGS)
 @require_http_methods(["GET", "POST"])
 def tags_page(request: HtmxHttpRequest, character_id: str) -> HttpResponse:
     character = held_character(request, character_id)
@@ -42,6 +44,7 @@ def tags_page(request: HtmxHttpRequest, character_id: str) -> HttpResponse:
     return render(request, "review/tags.html", context, status=400 if form.errors else 200)
 
 
+@needs(Action.MANAGE_TAGS)
 @require_http_methods(["GET", "POST"])
 def tag_delete(request: HtmxHttpRequest, character_id: str, tag_id: int) -> HttpResponse:
     character = held_character(request, character_id)
@@ -54,6 +57,7 @@ def tag_delete(request: HtmxHttpRequest, character_id: str, tag_id: int) -> Http
     return render(request, "review/tag_delete.html", context)
 
 
+@needs(Action.MANAGE_TAGS)
 @require_POST
 def tags_apply(request: HtmxHttpRequest, character_id: str) -> HttpResponse:
     character = held_character(request, character_id)

@@ -14,8 +14,10 @@ from convai_dashboard.pages import (
     sessions,
     sync,
     tags,
+    teams,
 )
 
+TEAM = "teams/<int:team_id>/"
 CHARACTER = "characters/<str:character_id>/"
 SESSION = CHARACTER + "sessions/<str:session_id>/"
 LINE = SESSION + "lines/<int:line_id>/"
@@ -24,10 +26,25 @@ urlpatterns = [
     path("", characters.characters, name="home"),
     path("characters/add/", characters.character_add, name="character_add"),
     path("characters/import/", characters.characters_import, name="characters_import"),
-    path(CHARACTER + "remove/", characters.character_remove, name="character_remove"),
+    path("teams/", teams.teams_page, name="teams"),
+    path(TEAM, teams.team_page, name="team"),
+    path(TEAM + "members/<int:member_id>/", teams.member_change, name="member_change"),
+    path(TEAM + "invitations/", teams.invitation_new, name="invitation_new"),
+    path(
+        TEAM + "invitations/<int:invitation_id>/withdraw/",
+        teams.invitation_revoke,
+        name="invitation_revoke",
+    ),
+    path(TEAM + "audit/", teams.audit_log, name="audit_log"),
+    path(
+        TEAM + "characters/<str:character_id>/remove/",
+        characters.character_remove,
+        name="character_remove",
+    ),
+    path("invitations/<str:token>/", teams.invitation, name="invitation"),
     path("keys/", keys.keys, name="keys"),
-    path("keys/<int:pk>/edit/", keys.key_edit, name="key_edit"),
-    path("keys/<int:pk>/delete/", keys.key_delete, name="key_delete"),
+    path(TEAM + "keys/<int:pk>/edit/", keys.key_edit, name="key_edit"),
+    path(TEAM + "keys/<int:pk>/delete/", keys.key_delete, name="key_delete"),
     path("search/", search.search_page, name="search"),
     path("preferences/", preferences.set_preferences, name="preferences"),
     # The writer's backlog, across characters and of one; and its exports.

@@ -15,6 +15,7 @@ from django.utils.functional import cached_property
 from django.utils.safestring import SafeString, mark_safe
 from markupsafe import Markup
 
+from convai_dashboard.accounts.roles import Action
 from convai_dashboard.cached import kept
 from convai_dashboard.history.models import ChatSession, ConvaiCharacter, Interaction
 from convai_dashboard.pages import jinja
@@ -40,6 +41,8 @@ def session_rows(context: template.Context) -> SafeString:
     open_pk = opened.pk if opened else None
     rows: list[ChatSession] = context["page"].sessions
     at = timezone.now()
+    # A checkbox for the bulk-tag form, for a reader who may bulk-tag (accounts.roles).
+    selectable = character.reader_can[Action.MANAGE_TAGS]
 
     def rendered() -> str:
         session_url = url_maker("session", character.character_id)
@@ -51,6 +54,7 @@ def session_rows(context: template.Context) -> SafeString:
             ],
             now=at,
             oob=False,
+            selectable=selectable,
         )
 
     # Kept under everything the rows show: the rows (their data changes only with one of the
@@ -68,6 +72,7 @@ def session_rows(context: template.Context) -> SafeString:
             open_pk,
             query,
             at.replace(second=0, microsecond=0),
+            selectable,
         ),
     )
     return mark_safe(html)  # Jinja2 escaped every text
@@ -91,6 +96,7 @@ def session_row(context: template.Context) -> SafeString:
             rows=[(session, marks[session.pk], link, True)],
             now=timezone.now(),
             oob=True,
+            selectable=False,
         )
     )
 
@@ -122,17 +128,19 @@ class TranscriptLines:
     @cached_property
     def _built(self) -> tuple[int, str]:
         session, character = self.session, self.session.character
+        may_flag = character.reader_can[Action.REVIEW]
 
         def build() -> tuple[int, str]:
             interactions = self.load()
             ids = (character.character_id, session.session_id)
-            flag_url = url_maker("flag_new", *ids)
+            flag_url = url_maker("flag_new", *ids) if may_flag else None
             bug_report_url = url_maker("bug_report", *ids)
             # What each line links to, made here: a call from a Jinja2 template costs
             # several times a call from Python, three a line.
             for interaction in interactions:
                 for line in interaction.shown:  # type: ignore[attr-defined]
-                    line.flag_url = flag_url(line.pk) + self.flag_query
+                    # No "Flag" for a reader whose role may not (accounts.roles).
+                    line.flag_url = flag_url(line.pk) + self.flag_query if flag_url else ""
                     line.bug_report_url = bug_report_url(line.pk)
                     line.no_review = _no_review(line.pk)
             html = jinja.render(
@@ -157,6 +165,7 @@ class TranscriptLines:
                 character.display_name,
                 self.terms,
                 self.flag_query,
+                may_flag,
             ),
             review=False,
         )

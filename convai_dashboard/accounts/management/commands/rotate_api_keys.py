@@ -21,8 +21,8 @@ class Command(BaseCommand):
         with transaction.atomic():
             keys = (
                 ApiKey.objects.select_for_update(of=("self",))
-                .select_related("owner")
-                .only("pk", "label", "encrypted_key", "owner__username")
+                .select_related("team")
+                .only("pk", "label", "encrypted_key", "team__name")
                 .order_by("pk")
             )
             for key in keys:
@@ -36,12 +36,11 @@ class Command(BaseCommand):
         self.stdout.write(f"Re-encrypted {rotated} API key(s) under the newest encryption key.")
         if undecryptable:
             named = "; ".join(
-                f"“{key.label}” of {key.owner.get_username()} (id {key.pk})"
-                for key in undecryptable
+                f"“{key.label}” of team {key.team.name} (id {key.pk})" for key in undecryptable
             )
             raise CommandError(
                 f"{len(undecryptable)} API key(s) cannot be decrypted with any of "
                 f"CONVAI_KEY_ENCRYPTION_KEYS and were left as they are: {named}. Put back the "
-                "encryption key that made them, or have their owners enter them again, before "
-                "removing an old encryption key."
+                "encryption key that made them, or have their teams' admins enter them again, "
+                "before removing an old encryption key."
             )

@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from convai_dashboard.accounts import checks, crypto
+from convai_dashboard.accounts import checks, crypto, teams
 from convai_dashboard.accounts.models import ApiKey
 from convai_dashboard.convai import ConvaiError
 from convai_dashboard.history import store, sync
@@ -94,7 +94,8 @@ class Command(BaseCommand):
             )
 
     def _character(self, user: Any, url: str) -> ConvaiCharacter:
-        key = ApiKey.objects.filter(owner=user, label=KEY_LABEL).first()
+        team = teams.personal_team(user)
+        key = ApiKey.objects.filter(team=team, label=KEY_LABEL).first()
         # Saved again only when needed: Fernet tokens differ each time, and a rerun should leave
         # the stored rows as they were.
         try:
@@ -102,10 +103,10 @@ class Command(BaseCommand):
         except crypto.UndecryptableKey:
             current = ""  # stored under an encryption key this deployment no longer has
         if key is None or current != DEMO_KEY:
-            key = key or ApiKey(owner=user, label=KEY_LABEL)
+            key = key or ApiKey(team=team, label=KEY_LABEL)
             checks.set_checked_secret(key, DEMO_KEY, base_url=url)
             key.save()
-        granted = checks.add_character(user, key, LARGE_CHARACTER_ID, base_url=url)
+        granted = checks.add_character(key, LARGE_CHARACTER_ID, base_url=url)
         if granted.access is None:
             raise CommandError(f"The sandbox refused the scale character: {granted.message}")
         return ConvaiCharacter.objects.held_by(user, LARGE_CHARACTER_ID)
