@@ -10,14 +10,15 @@ cent from run to run on a shared machine, cannot tell apart from noise.
 AFTER is the working tree unless named. A named commit is checked out in a temporary git
 worktree, removed at the end; the project's virtualenv serves every checkout. The store must
 have the migrations of the newer side (`manage.py migrate` from it); the older side reads it
-as it is. The pages are bench/peer_datasette.py's, by short name (`--pages`), and each side
-signs in through its own sign-in page, as a browser does.
+as it is, or, across a change of schema it cannot read, its own copy of the same store at its
+own migrations (`--before-sqlite`: fill one from the older side, copy it, migrate the copy
+from the newer side). The pages are bench/peer_datasette.py's, by short name (`--pages`), and
+each side signs in through its own sign-in page, as a browser does.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import subprocess
 import sys
@@ -56,17 +57,11 @@ PAGES = [
 PASSWORD = "compare-commits-password"
 
 
-def _set_password(database_url: str) -> None:
-    """Run in a process of its own: the user bench/peer_datasette.py signs in gets a password."""
-    os.environ["DATABASE_URL"] = database_url
-    from _setup import django_on_scratch_database
-
-    django_on_scratch_database()
-    from django.contrib.auth.models import User
-
-    user = User.objects.get(username="bench")
-    user.set_password(PASSWORD)
-    user.save()
+# Run by each side's own manage.py, which reads its store as it is (it migrates nothing).
+SET_PASSWORD = (
+    "from django.contrib.auth.models import User; user = User.objects.get(username='bench'); "
+    f"user.set_password({PASSWORD!r}); user.save()"
+)
 
 
 @contextmanager
@@ -109,6 +104,9 @@ def main() -> None:
     parser.add_argument("before", help="the commit before")
     parser.add_argument("after", nargs="?", help="the commit after (default: the working tree)")
     parser.add_argument("--sqlite", default=SQLITE_STORE, help="the store (default %(default)s)")
+    parser.add_argument(
+        "--before-sqlite", help="the older side's copy of the store, at its migrations"
+    )
     parser.add_argument("--rounds", type=int, default=40)
     parser.add_argument("--pages", default=",".join(PAGES), help="of: " + ", ".join(PAGES))
     options = parser.parse_args()
@@ -118,17 +116,28 @@ def main() -> None:
     served_as_deployed()
     logs = Path(tempfile.mkdtemp(prefix="convai-compare-logs-"))
     with tempfile.TemporaryDirectory(prefix="convai-compare-") as scratch, ExitStack() as started:
-        copy = Path(scratch) / "store.sqlite3"
+        copy, before_copy = Path(scratch) / "store.sqlite3", Path(scratch) / "before.sqlite3"
         copy_store(Path(options.sqlite), copy)
-        database = f"sqlite:///{copy}"
-        store = in_a_process(read_store, database, False)
+        if options.before_sqlite:
+            copy_store(Path(options.before_sqlite), before_copy)
+        databases = [
+            f"sqlite:///{before_copy if options.before_sqlite else copy}",
+            f"sqlite:///{copy}",
+        ]
+        store = in_a_process(read_store, databases[1], False)
         paths = dict(zip(PAGES, project_paths(store), strict=True))
-        env = project_env(database)
         bases = []
         for n, commit in enumerate([options.before, options.after]):
+            env = project_env(databases[n])
             checkout = started.enter_context(checked_out(commit))
             subprocess.run(
                 [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
+                cwd=checkout,
+                env=env,
+                check=True,
+            )
+            subprocess.run(
+                [sys.executable, "manage.py", "shell", "-c", SET_PASSWORD],
                 cwd=checkout,
                 env=env,
                 check=True,
@@ -138,7 +147,6 @@ def main() -> None:
             server = gunicorn(env, port, log, workers=2, checkout=checkout)
             started.enter_context(running(server, port))
             bases.append(f"http://127.0.0.1:{port}")
-        in_a_process(_set_password, database)
         sides = [Server(base, signed_in(base)) for base in bases]
         print(
             f"{options.before} (before) against {options.after or 'the working tree'} (after): "

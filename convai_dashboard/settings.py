@@ -49,6 +49,12 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "axes",
     "convai_dashboard.accounts",
+    # Sign-in through the studio's identity provider: allauth's, with this app's provider in
+    # place of allauth's openid_connect (accounts/sso/provider.py).
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "convai_dashboard.accounts.sso",
     "convai_dashboard.history",
     "convai_dashboard.review",
     "convai_dashboard.pages",
@@ -66,6 +72,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     # Cache-Control: private, no-store on every signed-in page.
     "convai_dashboard.pages.middleware.private_pages",
     # Every page needs a signed-in user unless its view says otherwise (only sign-in does).
@@ -186,6 +193,42 @@ TRUSTED_GROUPS_HEADER = env_str("DJANGO_TRUSTED_GROUPS_HEADER").strip()
 TEAM_MAPPING = env_mapping("DJANGO_TEAM_MAPPING")
 # How long an invitation link can be used (once).
 INVITATION_DAYS = env_int("DJANGO_INVITATION_DAYS", 7, minimum=1)
+# Signing in with a password (django-axes counts the failures); off once single sign-on is on,
+# for a studio whose identity provider alone says who may sign in.
+PASSWORD_SIGN_IN = env_bool("DJANGO_PASSWORD_SIGN_IN", True)
+# OpenID Connect with any provider, by its issuer URL (discovery), through django-allauth: the
+# code flow with PKCE, and the ID token's signature, issuer, audience, nonce and expiry
+# checked (accounts/sso). README, "Single sign-on".
+OIDC_ISSUER = env_str("DJANGO_OIDC_ISSUER").strip()
+OIDC_GROUPS_CLAIM = env_str("DJANGO_OIDC_GROUPS_CLAIM", "groups").strip()
+# What the sign-in button calls the provider: "Sign in with Studio SSO".
+OIDC_NAME = env_str("DJANGO_OIDC_NAME", "Studio SSO")
+SOCIALACCOUNT_PROVIDERS = {
+    "openid_connect": {
+        "OAUTH_PKCE_ENABLED": True,
+        "APPS": [
+            {
+                "provider_id": "studio",
+                "name": OIDC_NAME,
+                "client_id": env_str("DJANGO_OIDC_CLIENT_ID"),
+                "secret": env_str("DJANGO_OIDC_CLIENT_SECRET"),
+                "settings": {"server_url": OIDC_ISSUER, "oauth_pkce_enabled": True},
+            }
+        ]
+        if OIDC_ISSUER
+        else [],
+    }
+}
+ACCOUNT_ADAPTER = "convai_dashboard.accounts.sso.adapters.AccountAdapter"
+SOCIALACCOUNT_ADAPTER = "convai_dashboard.accounts.sso.adapters.SocialAccountAdapter"
+# A first sign-in makes the user at once, matched by the provider's `sub`, never by e-mail.
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+SOCIALACCOUNT_LOGIN_ON_GET = False
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_UNIQUE_EMAIL = False
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -217,7 +260,8 @@ SECURE_CSP = {
     "style-src": [CSP.SELF],
     "img-src": [CSP.SELF, "data:"],
     "connect-src": [CSP.SELF],
-    "form-action": [CSP.SELF],
+    # The sign-in form's answer redirects to the identity provider, which form-action covers.
+    "form-action": [CSP.SELF, *([OIDC_ISSUER] if OIDC_ISSUER else [])],
     "frame-ancestors": [CSP.NONE],
     "base-uri": [CSP.NONE],
     "object-src": [CSP.NONE],

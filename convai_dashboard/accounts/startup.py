@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.core.checks import CheckMessage, Error, register
+from django.core.checks import CheckMessage, Error, Warning, register
 
 from convai_dashboard.accounts import crypto
 from convai_dashboard.accounts.models import Role
@@ -37,4 +37,18 @@ def team_mapping_names_roles(app_configs: Any, **kwargs: Any) -> list[CheckMessa
         )
         for claim, (_team, role) in settings.TEAM_MAPPING.items()
         if role not in Role.values
+    ]
+
+
+@register()
+def someone_can_sign_in(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
+    if settings.PASSWORD_SIGN_IN or settings.OIDC_ISSUER or settings.TRUSTED_USER_HEADER:
+        return []
+    return [
+        Warning(
+            "DJANGO_PASSWORD_SIGN_IN is off, and neither DJANGO_OIDC_ISSUER nor "
+            "DJANGO_TRUSTED_USER_HEADER is set: nobody can sign in.",
+            hint="Set up single sign-on first (README, “Single sign-on”).",
+            id="accounts.W001",
+        )
     ]

@@ -1,15 +1,20 @@
-"""The sign-in page: Django's password form, or, behind a trusted proxy that signs users in
-(accounts/proxy.py), a page that says to come through it."""
+"""The sign-in page: the studio's identity provider (DJANGO_OIDC_ISSUER) and Django's password
+form, either or both; or, behind a trusted proxy that signs users in (accounts/proxy.py), a
+page that says to come through it."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponseBase
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 
-_password_form = auth_views.LoginView.as_view(redirect_authenticated_user=True)
+
+def _sso() -> dict[str, Any]:
+    return {"sso_name": settings.OIDC_NAME if settings.OIDC_ISSUER else None}
 
 
 @login_not_required
@@ -20,4 +25,11 @@ def sign_in(request: HttpRequest) -> HttpResponseBase:
         return render(
             request, "registration/through_proxy.html", {"header": settings.TRUSTED_USER_HEADER}
         )
-    return _password_form(request)
+    if settings.PASSWORD_SIGN_IN:
+        return auth_views.LoginView.as_view(redirect_authenticated_user=True, extra_context=_sso())(
+            request
+        )
+    if request.user.is_authenticated:
+        return redirect(settings.LOGIN_REDIRECT_URL)
+    context = {**_sso(), "next": request.GET.get("next", ""), "form": None}
+    return render(request, "registration/login.html", context)
