@@ -9,11 +9,13 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from convai_dashboard.ops.views import healthz
+from convai_dashboard.pages.second_factor import second_factor_page
 from convai_dashboard.pages.sign_in import sign_in
 
 urlpatterns = [
     path("login/", sign_in, name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("login/second-factor/", second_factor_page, name="second_factor"),
     # Of allauth, only the identity provider's sign-in and what its flow may show (an error,
     # a cancelled sign-in): no local sign-up, password or e-mail pages.
     path("accounts/", include(build_provider_urlpatterns())),

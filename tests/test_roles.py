@@ -71,6 +71,8 @@ TABLE: dict[str, tuple[Action, Action]] = {
     "invitation_new": (M, M),
     "invitation_revoke": (M, M),
     "audit_log": (M, M),
+    "team_settings": (M, M),
+    "second_factor": (R, R),
     "character_remove": (M, M),
     "character_add": (M, M),
     "characters_import": (M, M),

@@ -9,5 +9,5 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts, API keys and characters"
 
     def ready(self) -> None:
-        # Registers the start-up checks of the encryption keys.
-        from convai_dashboard.accounts import startup  # noqa: F401
+        # Registers the start-up checks, and the second factor's question after a sign-in.
+        from convai_dashboard.accounts import second_factor, startup  # noqa: F401

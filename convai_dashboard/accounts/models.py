@@ -50,6 +50,8 @@ class Team(models.Model):
     # Long enough for a personal team, named after its user.
     name = models.CharField(max_length=200, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Its members give a one-time code (TOTP) after signing in (accounts/second_factor.py).
+    require_second_factor = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["name"]

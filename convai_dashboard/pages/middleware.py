@@ -5,8 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponseBadRequest, HttpResponseBase
+from django.urls import reverse
 from django.utils.cache import patch_cache_control
+
+from convai_dashboard.accounts import second_factor
 
 Middleware = Callable[[HttpRequest], HttpResponseBase]
 
@@ -22,6 +26,20 @@ def refuse_nul(get_response: Middleware) -> Middleware:
                 "This address holds a NUL character, which no page has.",
                 content_type="text/plain; charset=utf-8",
             )
+        return get_response(request)
+
+    return middleware
+
+
+def second_factor_gate(get_response: Middleware) -> Middleware:
+    """A user whose team requires a second factor, signed in but not past it, is sent to give
+    it (pages.second_factor) from any page but that one and signing out."""
+    open_paths = {reverse("second_factor"), reverse("logout")}
+
+    def middleware(request: HttpRequest) -> HttpResponseBase:
+        pending = request.user.is_authenticated and request.session.get(second_factor.PENDING)
+        if pending and request.path not in open_paths:
+            return redirect_to_login(request.get_full_path(), reverse("second_factor"))
         return get_response(request)
 
     return middleware

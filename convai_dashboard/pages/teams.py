@@ -150,6 +150,25 @@ def invitation_revoke(request: HtmxHttpRequest, team_id: int, invitation_id: int
 
 
 @needs(Action.MANAGE_TEAM)
+@require_POST
+def team_settings(request: HtmxHttpRequest, team_id: int) -> HttpResponse:
+    team = team_membership(request, team_id).team
+    required = request.POST.get("require_second_factor") == "on"
+    if required != team.require_second_factor:
+        team.require_second_factor = required
+        team.save(update_fields=["require_second_factor"])
+        done = "required" if required else "stopped requiring"
+        teams.audit(team, request.user, f"{done} a second factor (TOTP) of the members")
+        messages.success(
+            request,
+            "Members give a one-time code from their next sign-in on."
+            if required
+            else "Members no longer give a one-time code.",
+        )
+    return redirect("team", team_id=team_id)
+
+
+@needs(Action.MANAGE_TEAM)
 @require_GET
 def audit_log(request: HtmxHttpRequest, team_id: int) -> HttpResponse:
     team = team_membership(request, team_id).team

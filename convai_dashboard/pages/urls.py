@@ -36,6 +36,7 @@ urlpatterns = [
         name="invitation_revoke",
     ),
     path(TEAM + "audit/", teams.audit_log, name="audit_log"),
+    path(TEAM + "settings/", teams.team_settings, name="team_settings"),
     path(
         TEAM + "characters/<str:character_id>/remove/",
         characters.character_remove,
