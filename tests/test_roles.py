@@ -135,9 +135,18 @@ def test_a_flag_is_approved_or_left_wont_fix_by_a_lead_alone(studio):
             assert (answer == 403) == (role.rank < Role.LEAD.rank), (role, status)
 
 
+def test_a_reviewer_puts_a_tag_on_and_a_lead_alone_makes_a_new_one(studio):
+    url = _url("characters/<str:character_id>/sessions/<str:session_id>/tags/", studio["ids"])
+    for role, user in studio["users"].items():
+        existing = _status(user, "post", url, {"data": {"name": "needs-vo"}})
+        new = _status(user, "post", url, {"data": {"name": "new-take"}})
+        assert (existing == 403) == (role.rank < Role.REVIEWER.rank), (role, existing)
+        assert (new == 403) == (role.rank < Role.LEAD.rank), (role, new)
+
+
 def test_a_refusal_names_the_role_it_needs():
     assert roles.refusal(Action.MANAGE_TAGS) == (
-        "Bulk-tagging and deleting tags needs the Lead role or above."
+        "Creating, deleting and bulk-applying tags needs the Lead role or above."
     )
 
 

@@ -15,7 +15,7 @@ class Action(StrEnum):
     REVIEW = "review"  # set statuses, flag lines, suggest rewrites, tag sessions, write notes
     SYNC = "sync"  # fetch a whole history in the background
     SETTLE_FLAGS = "settle_flags"  # approve a rewrite, mark a flag won't-fix
-    MANAGE_TAGS = "manage_tags"  # bulk-tag a list, delete a tag
+    MANAGE_TAGS = "manage_tags"  # create and delete tags, bulk-tag a list
     MANAGE_TEAM = "manage_team"  # keys, characters, members, roles, invitations, the audit log
 
 
@@ -33,7 +33,7 @@ _REFUSALS: dict[Action, str] = {
     Action.REVIEW: "reviewing sessions",
     Action.SYNC: "syncing a whole history",
     Action.SETTLE_FLAGS: "approving rewrites and marking flags won't-fix",
-    Action.MANAGE_TAGS: "bulk-tagging and deleting tags",
+    Action.MANAGE_TAGS: "creating, deleting and bulk-applying tags",
     Action.MANAGE_TEAM: "managing a team's keys, characters and members",
 }
 

@@ -217,6 +217,10 @@ def session_tag(request: HtmxHttpRequest, character_id: str, session_id: str) ->
     character: ConvaiCharacter = session.character
     form = SessionTagForm(request.POST, tags=character.tags.all())
     if form.is_valid():
+        named = form.cleaned_data["name"]
+        if not form.cleaned_data["tag"] and not character.tags.filter(name=named).exists():
+            # A reviewer puts a character's tags on; making a new one is a lead's.
+            roles.require(character.reader_role, Action.MANAGE_TAGS)
         tag = form.cleaned_data["tag"] or actions.create_tag(
             character,
             request.user,

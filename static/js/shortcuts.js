@@ -18,8 +18,11 @@ function moveLine(step) {
 function flagFocusedLine() {
   const line = document.activeElement.closest(".bubble[data-line]")
     || document.querySelector("#transcript .bubble[data-line]");
-  if (!line) return;
-  line.querySelector(".flag-link").click();
+  // A reader whose role may not flag has no "Flag" link (accounts.roles).
+  const link = line && line.querySelector(".flag-link");
+  if (!link) return false;
+  link.click();
+  return true;
 }
 
 // New content is wired up by htmx only once it settles: a key that clicked a link of it
@@ -59,7 +62,7 @@ document.addEventListener("keydown", (event) => {
       handled = click(event.key);
       break;
     case "f":
-      flagFocusedLine();
+      handled = flagFocusedLine();
       break;
     case "ArrowDown":
     case "ArrowUp":
