@@ -52,7 +52,7 @@ INSTALLED_APPS = [
     # Sign-in through the studio's identity provider: allauth's, with this app's provider in
     # place of allauth's openid_connect (accounts/sso/provider.py).
     "allauth",
-    "allauth.account",
+    "convai_dashboard.accounts.sso.apps.AllauthAccountConfig",
     "allauth.socialaccount",
     # Its TOTP authenticators, for teams that require a second factor (accounts/second_factor).
     "allauth.mfa",
@@ -74,12 +74,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "allauth.account.middleware.AccountMiddleware",
+    "convai_dashboard.accounts.sso.middleware.allauth_where_it_is_read",
     # Cache-Control: private, no-store on every signed-in page.
     "convai_dashboard.pages.middleware.private_pages",
     # Every page needs a signed-in user unless its view says otherwise (only sign-in does).
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
-    "convai_dashboard.pages.middleware.second_factor_gate",
+    "convai_dashboard.pages.middleware.SecondFactorGate",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from allauth.account.apps import AccountConfig
 from django.apps import AppConfig
 
 
@@ -10,3 +11,11 @@ class SsoConfig(AppConfig):
     name = "convai_dashboard.accounts.sso"
     label = "sso"
     verbose_name = "Single sign-on"
+
+
+class AllauthAccountConfig(AccountConfig):
+    """allauth.account, less its start-up check that its middleware runs on every request:
+    here it runs only where what it sets is read (accounts/sso/middleware.py)."""
+
+    def ready(self) -> None:
+        from allauth.account import checks  # noqa: F401  (registers its system checks)
