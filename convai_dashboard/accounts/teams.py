@@ -51,14 +51,18 @@ def create_team(name: str, founder: Any) -> Team:
     return team
 
 
+def _may_grant(by: Membership, role: Role) -> None:
+    if not roles.may_grant(by.role, role):
+        raise TeamChangeRefused(f"A {by.get_role_display()} cannot grant the {role.label} role.")
+
+
 def _admins_left(team: Team, without: Membership) -> int:
     return team.memberships.filter(role=Role.ADMIN).exclude(pk=without.pk).count()
 
 
 @transaction.atomic
 def set_role(membership: Membership, role: Role, by: Membership) -> None:
-    if not roles.may_grant(by.role, role):
-        raise TeamChangeRefused(f"A {by.get_role_display()} cannot grant the {role.label} role.")
+    _may_grant(by, role)
     demoted = membership.role == Role.ADMIN and role != Role.ADMIN
     if demoted and not _admins_left(membership.team, membership):
         raise TeamChangeRefused("A team keeps at least one admin: make another admin first.")
@@ -83,8 +87,7 @@ def _digest(token: str) -> str:
 @transaction.atomic
 def invite(team: Team, role: Role, by: Membership, note: str = "") -> tuple[Invitation, str]:
     """An invitation and its token, which only the link shown to the admin now carries."""
-    if not roles.may_grant(by.role, role):
-        raise TeamChangeRefused(f"A {by.get_role_display()} cannot grant the {role.label} role.")
+    _may_grant(by, role)
     token = secrets.token_urlsafe(32)
     invitation = Invitation.objects.create(
         team=team,

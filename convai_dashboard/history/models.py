@@ -111,12 +111,12 @@ class ConvaiCharacterQuerySet(models.QuerySet["ConvaiCharacter"]):
             return held[0]
         if held:
             raise CharacterAccess.DoesNotExist
-        access = CharacterAccess.objects.for_user(user).active().filter(character_id=character_id)
-        if not access.exists():
+        # Two of the user's teams may hold it: any one's access names it.
+        accesses = CharacterAccess.objects.for_user(user).active()
+        access = accesses.filter(character_id=character_id).first()
+        if access is None:
             raise CharacterAccess.DoesNotExist
-        character, _ = self.get_or_create(
-            character_id=character_id, defaults={"name": access[0].name}
-        )
+        character, _ = self.get_or_create(character_id=character_id, defaults={"name": access.name})
         return self.with_reader_role(user.pk or 0).get(pk=character.pk)
 
 

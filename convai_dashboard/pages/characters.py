@@ -69,7 +69,7 @@ def character_add(request: HtmxHttpRequest) -> HttpResponse:
     if granted.access is None:
         form.add_error(granted.field, granted.message)
         return _characters_page(request, add_form=form, status=400)
-    teams.audit(key.team, request.user, f"added the character {granted.message}")
+    teams.audit(key.team, request.user, f"added the character {granted.access.display_name}")
     if granted.note:
         messages.warning(request, f"{granted.message} {granted.note}")
     else:

@@ -13,7 +13,6 @@ from django.contrib import messages
 from django.http import HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from convai_dashboard.accounts import roles
@@ -21,6 +20,7 @@ from convai_dashboard.accounts.roles import Action
 from convai_dashboard.history.models import ChatSession, ConvaiCharacter, Line, ReviewStatus
 from convai_dashboard.pages.access import held_character, held_session, needs
 from convai_dashboard.pages.htmx import HtmxHttpRequest, wants_fragment
+from convai_dashboard.pages.links import safe_next
 from convai_dashboard.pages.review_forms import (
     FlagEditForm,
     FlagForm,
@@ -137,13 +137,6 @@ def flag_new(
 SETTLED = {FlagStatus.APPROVED, FlagStatus.WONT_FIX}
 
 
-def _safe_next(request: HtmxHttpRequest, fallback: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
-        return target
-    return fallback
-
-
 @needs(Action.REVIEW)
 @require_http_methods(["GET", "POST"])
 def flag_edit(request: HtmxHttpRequest, character_id: str, flag_id: int) -> HttpResponse:
@@ -183,12 +176,12 @@ def flag_edit(request: HtmxHttpRequest, character_id: str, flag_id: int) -> Http
         if wants_fragment(request):
             return render(request, "review/_flag.html", {"flag": flag, "character": character})
         fallback = reverse("session", args=[character.character_id, flag.session.session_id])
-        return HttpResponseRedirect(_safe_next(request, f"{fallback}#{flag.line.anchor}"))
+        return HttpResponseRedirect(safe_next(request, f"{fallback}#{flag.line.anchor}"))
     context = {
         "form": form,
         "flag": flag,
         "character": character,
-        "next": _safe_next(request, ""),
+        "next": safe_next(request, ""),
     }
     status = 400 if form.errors else 200
     if wants_fragment(request):

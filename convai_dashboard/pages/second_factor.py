@@ -8,13 +8,13 @@ from django import forms
 from django.conf import settings
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
 from convai_dashboard.accounts import second_factor
 from convai_dashboard.accounts.roles import Action
 from convai_dashboard.pages.access import needs
 from convai_dashboard.pages.htmx import HtmxHttpRequest
+from convai_dashboard.pages.links import safe_next
 
 
 class CodeForm(forms.Form):
@@ -23,13 +23,6 @@ class CodeForm(forms.Form):
         max_length=10,
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
     )
-
-
-def _next(request: HtmxHttpRequest) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
-        return target
-    return settings.LOGIN_REDIRECT_URL
 
 
 @needs(Action.READ)
@@ -45,11 +38,11 @@ def second_factor_page(request: HtmxHttpRequest) -> HttpResponse:
             accepted = second_factor.enrol(request, request.user, code)
         if accepted:
             second_factor.passed(request)
-            return HttpResponseRedirect(_next(request))
+            return HttpResponseRedirect(safe_next(request, settings.LOGIN_REDIRECT_URL))
         form.add_error("code", "That code is not the current one (or was used already).")
     context = {
         "form": form,
-        "next": _next(request),
+        "next": safe_next(request, settings.LOGIN_REDIRECT_URL),
         "setup": None if authenticator else second_factor.setup_codes(request.user),
     }
     return render(
