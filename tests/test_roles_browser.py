@@ -129,6 +129,14 @@ def test_a_viewer_reads_searches_and_exports_and_is_offered_no_review(
         page.keyboard.press(key)
     expect(transcript.locator(".flag-form")).to_have_count(0)
     expect(page.locator("#review-status")).to_contain_text("Review status: Unreviewed")
+    # Nor does the list of shortcuts offer them.
+    page.locator("body").click(position={"x": 5, "y": 5})
+    page.keyboard.press("?")
+    shortcuts = page.get_by_role("dialog", name="Keyboard shortcuts")
+    expect(shortcuts).to_contain_text("Next unreviewed session")
+    expect(shortcuts).not_to_contain_text("Flag the focused line")
+    expect(shortcuts).not_to_contain_text("Set the open session to Approved")
+    page.keyboard.press("Escape")
 
     # Asked anyway, with the page's own CSRF token: refused, with the role it needs.
     for url, data in (
@@ -178,6 +186,13 @@ def test_a_reviewer_sets_statuses_flags_notes_and_tags_but_settles_nothing(
     expect(page.locator("#bulk-tag")).to_have_count(0)
     expect(page.get_by_role("button", name="Sync all transcripts")).to_have_count(0)
     assert_keyless(page, starfall)
+
+    # The list of shortcuts offers the review keys.
+    page.keyboard.press("?")
+    expect(page.get_by_role("dialog", name="Keyboard shortcuts")).to_contain_text(
+        "Flag the focused line"
+    )
+    page.keyboard.press("Escape")
 
     # A status, by its button and from the keyboard.
     status = page.locator("#review-status")
