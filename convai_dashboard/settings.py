@@ -79,7 +79,7 @@ MIDDLEWARE = [
     "convai_dashboard.pages.middleware.private_pages",
     # Every page needs a signed-in user unless its view says otherwise (only sign-in does).
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
-    "convai_dashboard.pages.middleware.SecondFactorGate",
+    "convai_dashboard.pages.middleware.second_factor_gate",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",

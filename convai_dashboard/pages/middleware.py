@@ -31,25 +31,19 @@ def refuse_nul(get_response: Middleware) -> Middleware:
     return middleware
 
 
-class SecondFactorGate:
+def second_factor_gate(get_response: Middleware) -> Middleware:
     """A user whose team requires a second factor, signed in but not past it, is sent to give
-    it (pages.second_factor) from any page but that one and signing out. Asked as the view is
-    about to run, after LoginRequiredMiddleware has sent anyone signed out to sign in."""
+    it (pages.second_factor) from any page but that one and signing out. Someone signed out
+    passes, and LoginRequiredMiddleware sends them to sign in."""
+    open_paths = {reverse("second_factor"), reverse("logout")}
 
-    def __init__(self, get_response: Middleware) -> None:
-        self.get_response = get_response
-        self.open_paths = {reverse("second_factor"), reverse("logout")}
-
-    def __call__(self, request: HttpRequest) -> HttpResponseBase:
-        return self.get_response(request)
-
-    def process_view(
-        self, request: HttpRequest, view: object, args: object, kwargs: object
-    ) -> HttpResponseBase | None:
+    def middleware(request: HttpRequest) -> HttpResponseBase:
         pending = request.user.is_authenticated and request.session.get(second_factor.PENDING)
-        if pending and request.path not in self.open_paths:
+        if pending and request.path not in open_paths:
             return redirect_to_login(request.get_full_path(), reverse("second_factor"))
-        return None
+        return get_response(request)
+
+    return middleware
 
 
 def private_pages(get_response: Middleware) -> Middleware:
