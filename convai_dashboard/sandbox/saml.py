@@ -56,6 +56,15 @@ class SamlServer:
         return f"{self.url}/metadata"
 
     @property
+    def sso_url(self) -> str:
+        return f"{self.url}/sso"
+
+    @property
+    def certificate(self) -> str:
+        """The signing certificate the metadata publishes, PEM."""
+        return self._provider.certificate
+
+    @property
     def users(self) -> tuple[SamlUser, ...]:
         return self._provider.users
 

@@ -80,6 +80,7 @@ class SamlProvider:
         self._last_answer: str | None = None
         self._servers: dict[str | None, Server] = {}
         self.url = ""
+        self.certificate = ""  # the published one, PEM
 
     @property
     def entity_id(self) -> str:
@@ -90,6 +91,7 @@ class SamlProvider:
         self.url = url
         key_dir = Path(self._files.name)
         published = _key_pair(key_dir, "idp", url)
+        self.certificate = published[1].read_text()
         stray = _key_pair(key_dir, "stray", url)
         self._servers = {
             None: self._server(published),
