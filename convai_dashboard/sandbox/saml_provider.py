@@ -88,6 +88,8 @@ class SamlProvider:
 
     def start(self, url: str) -> None:
         """Makes the keys and the servers, once the server knows its URL (its entity id)."""
+        if not Path(XMLSEC1).exists():
+            raise RuntimeError(f"pysaml2 signs with {XMLSEC1}: apt-get install xmlsec1")
         self.url = url
         key_dir = Path(self._files.name)
         published = _key_pair(key_dir, "idp", url)
