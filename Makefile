@@ -5,9 +5,9 @@ PY := $(VENV)/bin/python
 PYTHON ?= $(shell bin/find-python)
 POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 export DJANGO_DEBUG ?= 1
-# `make demo DEMO_PORT=8001 SANDBOX_PORT=8766 OIDC_PORT=8781` moves the demo's servers; `make serve
-# SERVE_PORT=8001` moves the production setup.
-export DEMO_PORT SANDBOX_PORT OIDC_PORT SERVE_PORT
+# `make demo DEMO_PORT=8001 SANDBOX_PORT=8766 OIDC_PORT=8781 SAML_PORT=8791` moves the demo's
+# servers; `make serve SERVE_PORT=8001` moves the production setup.
+export DEMO_PORT SANDBOX_PORT OIDC_PORT SAML_PORT SERVE_PORT
 
 .PHONY: install demo serve test lint pytest test-postgres screenshots
 

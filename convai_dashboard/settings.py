@@ -10,11 +10,13 @@ import base64
 import hashlib
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
+from convai_dashboard.accounts.sso.saml.config import saml_app
 from convai_dashboard.env import env_bool, env_float, env_int, env_list, env_mapping, env_str
 from convai_dashboard.logformat import JSON_LOG_FORMATTER
 from convai_dashboard.release import current
@@ -54,6 +56,8 @@ INSTALLED_APPS = [
     "allauth",
     "convai_dashboard.accounts.sso.apps.AllauthAccountConfig",
     "allauth.socialaccount",
+    # Its SAML provider, ours in place of allauth's (accounts/sso/saml/provider.py).
+    "convai_dashboard.accounts.sso.saml",
     # Its TOTP authenticators, for teams that require a second factor (accounts/second_factor).
     "allauth.mfa",
     "convai_dashboard.accounts.sso",
@@ -220,11 +224,46 @@ SOCIALACCOUNT_PROVIDERS = {
         ]
         if OIDC_ISSUER
         else [],
-    }
+    },
 }
+# SAML 2.0, through django-allauth's SAML provider (python3-saml): the identity provider by its
+# metadata URL, or by its entity id, single sign-on URL and certificate. Signed assertions are
+# required, and users are matched by the persistent NameID alone (accounts/sso/saml). README,
+# "Single sign-on".
+SAML_METADATA_URL = env_str("DJANGO_SAML_METADATA_URL").strip()
+SAML_ENTITY_ID = env_str("DJANGO_SAML_ENTITY_ID").strip()
+SAML_SSO_URL = env_str("DJANGO_SAML_SSO_URL").strip()
+SAML_CERTIFICATE = env_str("DJANGO_SAML_CERTIFICATE").strip()
+SAML_ENABLED = bool(SAML_METADATA_URL or SAML_SSO_URL)
+if SAML_SSO_URL and not SAML_METADATA_URL and not (SAML_ENTITY_ID and SAML_CERTIFICATE):
+    raise ImproperlyConfigured(
+        "DJANGO_SAML_SSO_URL needs DJANGO_SAML_ENTITY_ID and DJANGO_SAML_CERTIFICATE too "
+        "(or give DJANGO_SAML_METADATA_URL instead)."
+    )
+SAML_GROUPS_ATTRIBUTE = env_str("DJANGO_SAML_GROUPS_ATTRIBUTE", "groups").strip()
+SAML_NAME = env_str("DJANGO_SAML_NAME", "Studio SAML")
+if SAML_ENABLED:
+    SOCIALACCOUNT_PROVIDERS["saml"] = {
+        "APPS": [
+            saml_app(
+                SAML_NAME,
+                (
+                    {"metadata_url": SAML_METADATA_URL, "entity_id": SAML_ENTITY_ID or None}
+                    if SAML_METADATA_URL
+                    else {
+                        "entity_id": SAML_ENTITY_ID,
+                        "sso_url": SAML_SSO_URL,
+                        "x509cert": SAML_CERTIFICATE,
+                    }
+                ),
+                env_str("DJANGO_SAML_SP_ENTITY_ID").strip() or None,
+            )
+        ]
+    }
 ACCOUNT_ADAPTER = "convai_dashboard.accounts.sso.adapters.AccountAdapter"
 SOCIALACCOUNT_ADAPTER = "convai_dashboard.accounts.sso.adapters.SocialAccountAdapter"
-# A first sign-in makes the user at once, matched by the provider's `sub`, never by e-mail.
+# A first sign-in makes the user at once, matched by the provider's `sub` or persistent NameID,
+# never by e-mail.
 SOCIALACCOUNT_AUTO_SIGNUP = True
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
 SOCIALACCOUNT_LOGIN_ON_GET = False
@@ -257,6 +296,12 @@ STORAGES = {
     },
 }
 
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 # Everything the pages load comes from this server: no inline script, no CDN.
 SECURE_CSP = {
     "default-src": [CSP.SELF],
@@ -264,8 +309,14 @@ SECURE_CSP = {
     "style-src": [CSP.SELF],
     "img-src": [CSP.SELF, "data:"],
     "connect-src": [CSP.SELF],
-    # The sign-in form's answer redirects to the identity provider, which form-action covers.
-    "form-action": [CSP.SELF, *([OIDC_ISSUER] if OIDC_ISSUER else [])],
+    # The sign-in form's answer redirects to the identity provider, which form-action covers
+    # (only the origin counts after a redirect). A SAML identity provider given by its metadata
+    # URL signs on at that URL's host, unless DJANGO_SAML_SSO_URL names another.
+    "form-action": [
+        CSP.SELF,
+        *([OIDC_ISSUER] if OIDC_ISSUER else []),
+        *([_origin(SAML_SSO_URL or SAML_METADATA_URL)] if SAML_ENABLED else []),
+    ],
     "frame-ancestors": [CSP.NONE],
     "base-uri": [CSP.NONE],
     "object-src": [CSP.NONE],

@@ -95,3 +95,39 @@ def test_every_cache_can_be_turned_off_for_measuring(value, backend):
         DASHBOARD_CACHE=value,
     )
     assert result.stdout.strip() == backend, result.stderr
+
+
+SAML_SETTINGS = (
+    "from django.conf import settings; app = settings.SOCIALACCOUNT_PROVIDERS['saml']['APPS'][0]; "
+    "print(app['name'], app['settings']['idp'], app['settings']['advanced']); "
+    "print(settings.SECURE_CSP['form-action'])"
+)
+
+
+def test_saml_is_configured_by_its_metadata_url_with_signed_assertions_required():
+    result = manage(
+        "shell",
+        "-v",
+        "0",
+        "-c",
+        SAML_SETTINGS,
+        DJANGO_DEBUG="1",
+        DJANGO_SAML_METADATA_URL="https://idp.studio.example/saml/metadata",
+        DJANGO_SAML_NAME="Okta",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Okta {'metadata_url': 'https://idp.studio.example/saml/")
+    assert "'want_assertion_signed': True" in result.stdout
+    assert "'name_id_format': 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent'" in (
+        result.stdout
+    )
+    # The sign-in's form answers with a redirect to the identity provider.
+    assert "'https://idp.studio.example'" in result.stdout.splitlines()[-1]
+
+
+def test_saml_by_its_sign_on_url_needs_the_entity_id_and_certificate():
+    result = manage("check", DJANGO_DEBUG="1", DJANGO_SAML_SSO_URL="https://idp.example/sso")
+    assert result.returncode != 0
+    assert "DJANGO_SAML_SSO_URL needs DJANGO_SAML_ENTITY_ID and DJANGO_SAML_CERTIFICATE" in (
+        result.stderr
+    )

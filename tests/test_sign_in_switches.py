@@ -43,3 +43,17 @@ def test_with_passwords_off_no_password_signs_anyone_in(client, passwords_off):
     assert client.get("/")["Location"].startswith("/login/")
     admin = client.get("/admin/login/?next=/admin/")
     assert admin.status_code == 302 and admin["Location"].startswith("/login/")
+
+
+def test_saml_is_off_unless_configured(client):
+    page = client.get("/login/").content.decode()
+    assert "SAML" not in page
+    assert client.post("/accounts/saml/studio/login/").status_code == 404
+
+
+def test_the_sign_in_page_offers_saml_beside_the_other_provider(client, settings):
+    settings.OIDC_ISSUER = "http://127.0.0.1:9"
+    settings.SAML_ENABLED = True
+    page = client.get("/login/").content.decode()
+    assert "Sign in with Studio SSO" in page and "Sign in with Studio SAML" in page
+    assert 'action="/accounts/saml/studio/login/"' in page

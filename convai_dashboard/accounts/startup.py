@@ -42,12 +42,17 @@ def team_mapping_names_roles(app_configs: Any, **kwargs: Any) -> list[CheckMessa
 
 @register()
 def someone_can_sign_in(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
-    if settings.PASSWORD_SIGN_IN or settings.OIDC_ISSUER or settings.TRUSTED_USER_HEADER:
+    if (
+        settings.PASSWORD_SIGN_IN
+        or settings.OIDC_ISSUER
+        or settings.SAML_ENABLED
+        or settings.TRUSTED_USER_HEADER
+    ):
         return []
     return [
         Warning(
-            "DJANGO_PASSWORD_SIGN_IN is off, and neither DJANGO_OIDC_ISSUER nor "
-            "DJANGO_TRUSTED_USER_HEADER is set: nobody can sign in.",
+            "DJANGO_PASSWORD_SIGN_IN is off, and none of DJANGO_OIDC_ISSUER, DJANGO_SAML_* "
+            "and DJANGO_TRUSTED_USER_HEADER is set: nobody can sign in.",
             hint="Set up single sign-on first (README, “Single sign-on”).",
             id="accounts.W001",
         )

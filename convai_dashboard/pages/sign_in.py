@@ -1,6 +1,6 @@
-"""The sign-in page: the studio's identity provider (DJANGO_OIDC_ISSUER) and Django's password
-form, either or both; or, behind a trusted proxy that signs users in (accounts/proxy.py), a
-page that says to come through it."""
+"""The sign-in page: the studio's identity providers (DJANGO_OIDC_ISSUER, DJANGO_SAML_*) and
+Django's password form, any or all; or, behind a trusted proxy that signs users in
+(accounts/proxy.py), a page that says to come through it."""
 
 from __future__ import annotations
 
@@ -14,7 +14,10 @@ from django.shortcuts import redirect, render
 
 
 def _sso() -> dict[str, Any]:
-    return {"sso_name": settings.OIDC_NAME if settings.OIDC_ISSUER else None}
+    return {
+        "sso_name": settings.OIDC_NAME if settings.OIDC_ISSUER else None,
+        "saml_name": settings.SAML_NAME if settings.SAML_ENABLED else None,
+    }
 
 
 @login_not_required
