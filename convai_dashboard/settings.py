@@ -105,6 +105,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
+                "convai_dashboard.pages.queues.work_waiting",
                 "convai_dashboard.pages.preferences.display_preferences",
             ],
         },

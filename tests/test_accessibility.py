@@ -17,6 +17,8 @@ from playwright.sync_api import Browser, Page
 
 from convai_dashboard.accounts.models import Membership
 from convai_dashboard.history.models import REFUSAL_PREFIX
+from convai_dashboard.review import queues
+from convai_dashboard.review.models import Queue
 from tests.browser import PASSWORD, sign_in
 from tests.factories import (
     make_character,
@@ -64,6 +66,13 @@ def reviewed_store() -> dict[str, str]:
     flag = make_flag(line, user, rewrite="Barely. The air is thin.")
     put_tag(first, tag, user)
     make_note(first, user, text="Check the refusal\nwith the lead.")
+    queue = Queue.objects.create(
+        team_id=character_team(user), name="Refusals", instructions="Read the refusals.\nFlag any."
+    )
+    queue.reviewers.add(user)
+    queues.add_sessions(queue, [first.pk])
+    queues.add_matching(queue, character.sessions.all())
+    queues.start(queue, user)  # their work page holds the first for them, with its review data
     return {
         "char": character.character_id,
         "sid": first.session_id,
@@ -71,6 +80,7 @@ def reviewed_store() -> dict[str, str]:
         "flag": str(flag.pk),
         "tag": str(tag.pk),
         "team": str(character_team(user)),
+        "queue": str(queue.pk),
     }
 
 
@@ -94,6 +104,9 @@ def main_pages(ids: dict[str, str]) -> list[str]:
         f"/characters/{char}/tags/",
         f"/characters/{char}/overview/?period=all",
         f"/characters/{char}/sessions/{sid}/lines/{ids['line']}/flag/",
+        "/work/",
+        f"/teams/{ids['team']}/queues/{ids['queue']}/",
+        f"/teams/{ids['team']}/queues/{ids['queue']}/work/",
     ]
 
 

@@ -88,7 +88,7 @@ def test_two_rows_clicked_100_ms_apart_show_the_second(
         # A stored transcript does not wait for Convai: the first one's page is slow instead
         # (the live server runs in this process), so its answer comes after the second click.
         monkeypatch.setattr(
-            sessions, "_transcript_context", slow_for(FIRST, sessions._transcript_context)
+            sessions, "transcript_context", slow_for(FIRST, sessions.transcript_context)
         )
     sandbox.latency_ms = 800  # Convai is slow, and so is every page that asks it
     page.evaluate(READING_LOG)

@@ -19,6 +19,7 @@ from convai_dashboard.accounts.models import Membership, Role, Team
 from convai_dashboard.accounts.roles import Action
 from convai_dashboard.history import sync
 from convai_dashboard.pages import urls as page_urls
+from convai_dashboard.review.models import Queue, QueueItem
 from tests.factories import (
     make_character,
     make_flag,
@@ -53,13 +54,14 @@ PAGE_URLS = [
 SCOPED = [(route, p) for route, p in PAGE_URLS if "team_id" in route or "character_id" in route]
 
 
-R, V, S, F, T, M = (
+R, V, S, F, T, M, Q = (
     Action.READ,
     Action.REVIEW,
     Action.SYNC,
     Action.SETTLE_FLAGS,
     Action.MANAGE_TAGS,
     Action.MANAGE_TEAM,
+    Action.MANAGE_QUEUES,
 )
 # What each URL needs, for GET and for POST: the table of the issue, written out here apart
 # from the views' own marks, so that a mark changed by mistake fails too.
@@ -108,6 +110,18 @@ TABLE: dict[str, tuple[Action, Action]] = {
     "session_markdown": (R, R),
     "flag_new": (V, V),
     "bug_report": (R, R),
+    "my_work": (R, R),
+    "queue_new": (Q, Q),
+    "queue": (R, R),
+    "queue_edit": (Q, Q),
+    "queue_delete": (Q, Q),
+    "queue_add": (Q, Q),
+    "queue_results": (R, R),
+    "queue_work": (V, V),
+    "queue_start": (V, V),
+    "queue_done": (V, V),
+    "queue_skip": (V, V),
+    "queue_resolve": (Q, Q),
 }
 
 
@@ -171,6 +185,11 @@ def studio(sandbox) -> dict[str, Any]:
     invitation, _ = teams.invite(team, Role.VIEWER, Membership.objects.get(user=admin))
     # A sync waiting for a worker, for the URLs that name the character's running sync.
     sync.claim(character, admin)
+    # A queue assigned to every role, so that only the role decides what each may do in it.
+    queue = Queue.objects.create(team=team, name="Week 40")
+    queue.reviewers.set(users.values())
+    queue.characters.add(character)
+    item = QueueItem.objects.create(queue=queue, session=session, position=1)
     ids = {
         "team_id": team.pk,
         "character_id": character.character_id,
@@ -181,6 +200,8 @@ def studio(sandbox) -> dict[str, Any]:
         "pk": key.pk,
         "member_id": Membership.objects.get(user=users[Role.VIEWER]).pk,
         "invitation_id": invitation.pk,
+        "queue_id": queue.pk,
+        "item_id": item.pk,
     }
     return {"users": users, "removed": removed, "outsider": outsider, "ids": ids}
 

@@ -16,6 +16,7 @@ class Action(StrEnum):
     SYNC = "sync"  # fetch a whole history in the background
     SETTLE_FLAGS = "settle_flags"  # approve a rewrite, mark a flag won't-fix
     MANAGE_TAGS = "manage_tags"  # create and delete tags, bulk-tag a list
+    MANAGE_QUEUES = "manage_queues"  # make, change and delete review queues; settle verdicts
     MANAGE_TEAM = "manage_team"  # keys, characters, members, roles, invitations, the audit log
 
 
@@ -25,6 +26,7 @@ NEEDS: dict[Action, Role] = {
     Action.SYNC: Role.LEAD,
     Action.SETTLE_FLAGS: Role.LEAD,
     Action.MANAGE_TAGS: Role.LEAD,
+    Action.MANAGE_QUEUES: Role.LEAD,
     Action.MANAGE_TEAM: Role.ADMIN,
 }
 
@@ -34,6 +36,7 @@ _REFUSALS: dict[Action, str] = {
     Action.SYNC: "syncing a whole history",
     Action.SETTLE_FLAGS: "approving rewrites and marking flags won't-fix",
     Action.MANAGE_TAGS: "creating, deleting and bulk-applying tags",
+    Action.MANAGE_QUEUES: "making, changing and deleting review queues, and settling verdicts",
     Action.MANAGE_TEAM: "managing a team's keys, characters and members",
 }
 

@@ -46,13 +46,15 @@ def _fragment(
     context: dict[str, Any],
     status: int = 200,
 ) -> HttpResponse:
-    """What an action changed, with the list row's marks and the activity log out of band."""
+    """What an action changed, with the list row's marks and the activity log out of band; no
+    row when the page asking has no list (a queue's work page says so with `no_list`)."""
     context.update(
         session=session,
         character=session.character,
         list_query=request.POST.get("list_query", ""),
         activity=list(Activity.objects.filter(session=session).select_related("actor")),
         oob=True,
+        list_row="no_list" not in request.POST,
     )
     return render(request, template, context, status=status)
 

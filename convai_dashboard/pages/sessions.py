@@ -258,7 +258,7 @@ def session_page(request: HtmxHttpRequest, character_id: str, session_id: str) -
         return _render(request, context)
     terms = parse_query(request.GET.get("q", ""))
     context.update(
-        _transcript_context(
+        transcript_context(
             request, chat, context["list_query"], terms=terms, all_tags=context.get("tags")
         )
     )
@@ -266,7 +266,7 @@ def session_page(request: HtmxHttpRequest, character_id: str, session_id: str) -
     return _render(request, context, status=400 if context["query_error"] else 200)
 
 
-def _transcript_context(
+def transcript_context(
     request: HtmxHttpRequest,
     chat: ChatSession,
     list_query: str,
@@ -286,7 +286,7 @@ def _transcript_context(
             chat, terms or [], list_query, partial(_with_continuity, chat)
         ),
         "back_to_results": _results_link(request),
-        "review": queries.transcript_review(chat, all_tags),
+        "review": queries.transcript_review(chat, all_tags, request.user),
         "statuses": ReviewStatus,
         "colours": TagColour,
         # Words a search came for, marked in the transcript.
@@ -430,7 +430,7 @@ def refetch_transcript(
     # The list's query string comes along, so the pane's moves follow the list as filtered;
     # htmx replaces the pane alone, which needs only the list's position.
     context = (list_position if wants_fragment(request) else list_context)(request, character)
-    context.update(_transcript_context(request, chat, context["list_query"], error))
+    context.update(transcript_context(request, chat, context["list_query"], error))
     context.update(_moves(context, chat))
     if wants_fragment(request):
         context["update_list_row"] = True

@@ -9,6 +9,7 @@ from convai_dashboard.pages import (
     keys,
     overview,
     preferences,
+    queues,
     review,
     search,
     sessions,
@@ -21,6 +22,8 @@ TEAM = "teams/<int:team_id>/"
 CHARACTER = "characters/<str:character_id>/"
 SESSION = CHARACTER + "sessions/<str:session_id>/"
 LINE = SESSION + "lines/<int:line_id>/"
+QUEUE = TEAM + "queues/<int:queue_id>/"
+ITEM = QUEUE + "items/<int:item_id>/"
 
 urlpatterns = [
     path("", characters.characters, name="home"),
@@ -43,6 +46,18 @@ urlpatterns = [
         name="character_remove",
     ),
     path("invitations/<str:token>/", teams.invitation, name="invitation"),
+    # Review queues: a reviewer's work across their teams, and each queue of a team.
+    path("work/", queues.my_work, name="my_work"),
+    path(QUEUE, queues.queue_page, name="queue"),
+    path(QUEUE + "edit/", queues.queue_edit, name="queue_edit"),
+    path(QUEUE + "delete/", queues.queue_delete, name="queue_delete"),
+    path(QUEUE + "add/", queues.queue_add, name="queue_add"),
+    path(QUEUE + "results.csv", queues.queue_results, name="queue_results"),
+    path(QUEUE + "work/", queues.queue_work, name="queue_work"),
+    path(QUEUE + "start/", queues.queue_start, name="queue_start"),
+    path(ITEM + "done/", queues.queue_done, name="queue_done"),
+    path(ITEM + "skip/", queues.queue_skip, name="queue_skip"),
+    path(ITEM + "resolve/", queues.queue_resolve, name="queue_resolve"),
     path("keys/", keys.keys, name="keys"),
     path(TEAM + "keys/<int:pk>/edit/", keys.key_edit, name="key_edit"),
     path(TEAM + "keys/<int:pk>/delete/", keys.key_delete, name="key_delete"),
@@ -67,6 +82,7 @@ urlpatterns = [
         name="character_rewrites_jsonl",
     ),
     path(CHARACTER + "flags/<int:flag_id>/", review.flag_edit, name="flag_edit"),
+    path(CHARACTER + "queues/new/", queues.queue_new, name="queue_new"),
     path(CHARACTER + "tags/", tags.tags_page, name="tags"),
     path(CHARACTER + "tags/apply/", tags.tags_apply, name="tags_apply"),
     path(CHARACTER + "tags/<int:tag_id>/delete/", tags.tag_delete, name="tag_delete"),

@@ -201,3 +201,107 @@ class Activity(models.Model):
 
     def __str__(self) -> str:
         return self.summary
+
+
+# --- review queues ------------------------------------------------------------------------
+
+
+class Queue(models.Model):
+    """Sessions a lead hands out to a team's reviewers, each to be read `reviews_wanted` times
+    by different reviewers. Its items hang on stored sessions, which re-syncs never delete."""
+
+    team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="queues")
+    name = models.CharField(max_length=200)
+    instructions = models.TextField(blank=True)
+    due_on = models.DateField(null=True, blank=True)
+    reviews_wanted = models.PositiveSmallIntegerField(default=1)
+    # Until a session's reviews are in, no reviewer sees another's verdict or flags on it.
+    blind = models.BooleanField(default=True)
+    hold_minutes = models.PositiveSmallIntegerField(default=30)
+    reviewers = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="review_queues")
+    characters = models.ManyToManyField(ConvaiCharacter, related_name="queues")
+    # How it was filled, so that a lead can add later matches and anyone can redo a sample:
+    # the list's query string, and the sample's share and seed when it is a sample.
+    made_from = models.TextField(blank=True)
+    sample_percent = models.PositiveSmallIntegerField(null=True, blank=True)
+    seed = models.PositiveIntegerField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(reviews_wanted__gte=1, reviews_wanted__lte=5),
+                name="queue_reviews_wanted_1_to_5",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class QueueItem(models.Model):
+    """A session in a queue: who holds it now, how many verdicts it has, and its final one."""
+
+    queue = models.ForeignKey(Queue, on_delete=models.CASCADE, related_name="items")
+    session = models.ForeignKey(ChatSession, on_delete=models.CASCADE, related_name="+")
+    # The order reviewers are given the queue's sessions in.
+    position = models.PositiveIntegerField()
+    added_at = models.DateTimeField(default=timezone.now)
+    reviews_done = models.PositiveSmallIntegerField(default=0)
+    held_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    held_since = models.DateTimeField(null=True, blank=True)
+    held_until = models.DateTimeField(null=True, blank=True)
+    # Set when the reviews agree, or a lead settles them; empty until then.
+    final_status = models.CharField(max_length=16, blank=True)
+    settled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    settled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["queue", "session"], name="unique_session_per_queue")
+        ]
+        indexes = [
+            # "Start" walks the queue's open items in order.
+            models.Index(fields=["queue", "final_status", "position"], name="queue_item_next"),
+            # A transcript asks whether it is in a blind queue still open.
+            models.Index(fields=["session", "final_status"], name="queue_item_by_session"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.session_id} in {self.queue_id}"
+
+
+class QueueReview(models.Model):
+    """One reviewer's verdict on a queue's session, or that they skipped it."""
+
+    item = models.ForeignKey(QueueItem, on_delete=models.CASCADE, related_name="reviews")
+    # A deleted user's verdict stays, unsigned.
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    # Empty for a skip: the session comes to that reviewer again only after the others.
+    status = models.CharField(max_length=16, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+    # From "Start" to the verdict; None for a skip.
+    seconds = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["item", "reviewer"], name="one_review_per_reviewer")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reviewer_id}: {self.status or 'skipped'}"
+
+    @property
+    def skipped(self) -> bool:
+        return not self.status

@@ -17,6 +17,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from convai_dashboard.history.models import ChatSession, ConvaiCharacter, Line
+from convai_dashboard.review import queues
 from convai_dashboard.review.models import (
     Activity,
     Flag,
@@ -105,10 +106,15 @@ class TranscriptReview:
     activity: list[Activity]
 
 
-def transcript_review(session: ChatSession, all_tags: list[Tag] | None = None) -> TranscriptReview:
+def transcript_review(
+    session: ChatSession, all_tags: list[Tag] | None = None, reader: Any = None
+) -> TranscriptReview:
     """The review data of a transcript; `all_tags`, the character's tags, when the page has
     read them already (the session list's filters do). One query says which kinds it has, and
-    only those are read: most transcripts opened have none."""
+    only those are read: most transcripts opened have none.
+
+    A `reader` reviewing the session in a blind queue sees none of the flags and activity
+    others added since it joined the queue, until its reviews are in."""
     kinds = (Flag, SessionTag, Note, Activity)
     with connection.cursor() as cursor:
         cursor.execute(
@@ -120,13 +126,15 @@ def transcript_review(session: ChatSession, all_tags: list[Tag] | None = None) -
             [session.pk] * len(kinds),
         )
         has_flags, has_tags, has_notes, has_activity = cursor.fetchone()
+    since = queues.blinded_since(session, reader) if has_flags or has_activity else None
+    flags = Flag.objects.filter(session=session)
+    activity = Activity.objects.filter(session=session)
+    if since is not None:
+        flags = flags.exclude(Q(created_at__gte=since) & ~Q(author=reader))
+        activity = activity.exclude(Q(at__gte=since) & ~Q(actor=reader))
     flags_by_line: dict[int, list[Flag]] = defaultdict(list)
     if has_flags:
-        for flag in (
-            Flag.objects.filter(session=session)
-            .select_related("author", "updated_by")
-            .order_by("created_at", "pk")
-        ):
+        for flag in flags.select_related("author", "updated_by").order_by("created_at", "pk"):
             flags_by_line[flag.line_id].append(flag)
     if all_tags is None:
         all_tags = list(Tag.objects.filter(character_id=session.character_id))
@@ -142,9 +150,7 @@ def transcript_review(session: ChatSession, all_tags: list[Tag] | None = None) -
         notes=list(Note.objects.filter(session=session).select_related("author"))
         if has_notes
         else [],
-        activity=list(Activity.objects.filter(session=session).select_related("actor"))
-        if has_activity
-        else [],
+        activity=list(activity.select_related("actor")) if has_activity else [],
     )
 
 

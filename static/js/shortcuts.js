@@ -58,7 +58,7 @@ document.addEventListener("keydown", (event) => {
   };
   let handled = true;
   switch (event.key) {
-    case "j": case "k": case "u": case "a": case "n":
+    case "j": case "k": case "u": case "a": case "n": case "s":
       handled = click(event.key);
       break;
     case "f":

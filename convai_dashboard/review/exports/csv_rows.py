@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import operator
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
@@ -12,15 +13,17 @@ from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 
 from convai_dashboard.history.listing import Sort
 from convai_dashboard.history.models import ChatSession, ConvaiCharacter
+from convai_dashboard.review import queues
 from convai_dashboard.review.exports import SessionLink
 from convai_dashboard.review.exports.common import (
+    CHUNK,
     backlog_chunks,
     cell,
     chunks,
     username,
     utc,
 )
-from convai_dashboard.review.models import Flag, Tag
+from convai_dashboard.review.models import Flag, Queue, Tag
 from convai_dashboard.review.queries import BacklogSort, row_marks
 
 
@@ -155,3 +158,9 @@ def _flag_rows(
             ]
             for flag in chunk
         ]
+
+
+def queue_results(queue: Queue) -> Iterator[str]:
+    """A queue's results: a row per session and reviewer, with the final verdict."""
+    rows = ([cell(str(value)) for value in row] for row in queues.result_rows(queue))
+    return _csv(queues.RESULT_HEADER, (list(batch) for batch in itertools.batched(rows, CHUNK)))
